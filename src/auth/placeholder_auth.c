@@ -1,0 +1,1 @@
+/* placeholder */ typedef int sw_auth_placeholder_t;

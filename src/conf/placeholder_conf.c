@@ -1,0 +1,1 @@
+/* placeholder */ typedef int sw_conf_placeholder_t;

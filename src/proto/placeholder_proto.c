@@ -1,0 +1,1 @@
+/* placeholder */ typedef int sw_proto_placeholder_t;
