@@ -1,1 +1,211 @@
-int main(void) { return 0; }
+/*
+ * main.c - the shardwire process: command line, configuration load and live
+ * reload (SIGHUP), the listener, the janitor timer, and shutdown (SIGTERM
+ * drains running transactions within shutdown_timeout, SIGINT stops at once).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+sw_proxy sw_g;
+
+#define JANITOR_MS 100
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "shardwire %s - a sharding router proxy for PostgreSQL\n"
+            "\n"
+            "Usage: shardwire -c FILE [--check]\n"
+            "\n"
+            "Options:\n"
+            "  -c, --config FILE   configuration file (YAML)\n"
+            "      --check         validate the configuration and exit\n"
+            "  -h, --help          show this help and exit\n"
+            "  -V, --version       show the version and exit\n"
+            "\n"
+            "Signals: SIGHUP reloads the configuration, SIGTERM shuts down after running\n"
+            "transactions finish (bounded by listen.shutdown_timeout), SIGINT stops at once.\n",
+            SW_VERSION);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    if (status < 0) {
+        sw_warn("accept failed: %s", uv_strerror(status));
+        return;
+    }
+    sw_client_accept(server);
+}
+
+static void close_noop(uv_handle_t *h) { (void)h; }
+
+/* Close every handle we own so that uv_run returns. */
+static void proxy_stop(void)
+{
+    if (sw_g.listening) {
+        uv_close((uv_handle_t *)&sw_g.listener, close_noop);
+        sw_g.listening = false;
+    }
+    sw_client_close_all("57P01", "terminating connection due to administrator command");
+    sw_pool_close_all();
+    if (!uv_is_closing((uv_handle_t *)&sw_g.janitor)) uv_close((uv_handle_t *)&sw_g.janitor, close_noop);
+    if (!uv_is_closing((uv_handle_t *)&sw_g.sighup)) uv_close((uv_handle_t *)&sw_g.sighup, close_noop);
+    if (!uv_is_closing((uv_handle_t *)&sw_g.sigterm)) uv_close((uv_handle_t *)&sw_g.sigterm, close_noop);
+    if (!uv_is_closing((uv_handle_t *)&sw_g.sigint)) uv_close((uv_handle_t *)&sw_g.sigint, close_noop);
+}
+
+static void janitor_cb(uv_timer_t *t)
+{
+    (void)t;
+    uint64_t now = sw_now_ms();
+    sw_pool_janitor(now);
+    if (sw_g.shutting_down) {
+        if (sw_client_count() == 0) {
+            sw_info("all clients gone, exiting");
+            proxy_stop();
+        } else if (now >= sw_g.shutdown_deadline_ms) {
+            sw_warn("shutdown timeout reached with %d clients still connected", sw_client_count());
+            proxy_stop();
+        }
+    }
+}
+
+static void reload(void)
+{
+    sw_conf *nc = NULL;
+    char err[4096];
+    if (sw_conf_load(sw_g.conf_path, &nc, err, sizeof err) != 0) {
+        sw_error("reload failed, keeping the running configuration:\n%s", err);
+        return;
+    }
+    if (strcmp(nc->listen_host, sw_g.conf->listen_host) != 0 || nc->listen_port != sw_g.conf->listen_port)
+        sw_warn("listen address changes take effect after a restart");
+    sw_pool_reconfigure(nc);
+    /* Clients hold no pointers into the old config beyond conf_user, which
+     * they re-resolve when conf_gen moves. */
+    sw_conf *old = sw_g.conf;
+    sw_g.conf = nc;
+    sw_g.conf_gen++;
+    for (sw_client *c = sw_g.clients; c; c = c->next) c->conf_user = NULL;
+    sw_conf_free(old);
+    sw_log_current = nc->log_level;
+    sw_info("configuration reloaded from %s", sw_g.conf_path);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+    (void)h;
+    if (signum == SIGHUP) {
+        sw_info("SIGHUP: reloading configuration");
+        reload();
+    } else if (signum == SIGTERM) {
+        if (sw_g.shutting_down) return;
+        sw_info("SIGTERM: no new connections; waiting up to %d ms for running transactions",
+                sw_g.conf->shutdown_timeout_ms);
+        sw_g.shutting_down = true;
+        sw_g.shutdown_deadline_ms = sw_now_ms() + (uint64_t)sw_g.conf->shutdown_timeout_ms;
+        if (sw_g.listening) {
+            uv_close((uv_handle_t *)&sw_g.listener, close_noop);
+            sw_g.listening = false;
+        }
+        sw_client_drain_all();
+    } else if (signum == SIGINT) {
+        sw_info("SIGINT: fast shutdown");
+        sw_g.shutting_down = true;
+        proxy_stop();
+    }
+}
+
+static int listen_start(void)
+{
+    const sw_conf *conf = sw_g.conf;
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(conf->listen_host, conf->listen_port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(conf->listen_host, conf->listen_port, (struct sockaddr_in6 *)&addr) != 0) {
+        sw_error("listen.host \"%s\" is not a numeric IPv4 or IPv6 address", conf->listen_host);
+        return -1;
+    }
+    uv_tcp_init(sw_g.loop, &sw_g.listener);
+    int rc = uv_tcp_bind(&sw_g.listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&sw_g.listener, 1024, on_connection);
+    if (rc < 0) {
+        sw_error("cannot listen on %s:%d: %s", conf->listen_host, conf->listen_port, uv_strerror(rc));
+        uv_close((uv_handle_t *)&sw_g.listener, close_noop);
+        return -1;
+    }
+    sw_g.listening = true;
+    sw_info("shardwire %s listening on %s:%d", SW_VERSION, conf->listen_host, conf->listen_port);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = NULL;
+    bool check = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': path = optarg; break;
+        case 'k': check = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("shardwire %s\n", SW_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || !path) {
+        usage(stderr);
+        return 2;
+    }
+    char err[4096];
+    if (sw_conf_load(path, &sw_g.conf, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (check) {
+        printf("%s: configuration is valid (%d nodes, %d databases, %d users)\n", path, sw_g.conf->n_nodes,
+               sw_g.conf->n_databases, sw_g.conf->n_users);
+        sw_conf_free(sw_g.conf);
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sw_log_current = sw_g.conf->log_level;
+    sw_g.conf_path = path;
+    sw_g.conf_gen = 1;
+    sw_g.loop = uv_default_loop();
+    sw_map_init(&sw_g.cancel_keys);
+    sw_map_init(&sw_g.stmt_registry);
+    uint32_t seed;
+    sw_random_bytes(&seed, sizeof seed);
+    sw_g.next_pid = (int32_t)(seed % 1000000) + 1000;  /* looks like a pid, unique per process */
+
+    if (listen_start() != 0) return 1;
+    uv_timer_init(sw_g.loop, &sw_g.janitor);
+    uv_timer_start(&sw_g.janitor, janitor_cb, JANITOR_MS, JANITOR_MS);
+    uv_signal_init(sw_g.loop, &sw_g.sighup);
+    uv_signal_start(&sw_g.sighup, signal_cb, SIGHUP);
+    uv_signal_init(sw_g.loop, &sw_g.sigterm);
+    uv_signal_start(&sw_g.sigterm, signal_cb, SIGTERM);
+    uv_signal_init(sw_g.loop, &sw_g.sigint);
+    uv_signal_start(&sw_g.sigint, signal_cb, SIGINT);
+
+    uv_run(sw_g.loop, UV_RUN_DEFAULT);
+
+    uv_loop_close(sw_g.loop);
+    sw_map_free(&sw_g.cancel_keys);
+    sw_map_free(&sw_g.stmt_registry);
+    sw_conf_free(sw_g.conf);
+    sw_info("shardwire stopped");
+    return 0;
+}

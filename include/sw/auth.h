@@ -50,6 +50,7 @@ typedef struct sw_scram_server {
     char client_first_bare[SW_SCRAM_MSG_MAX];
     char server_first[SW_SCRAM_MSG_MAX];
     char nonce[SW_SCRAM_MSG_MAX];         /* client nonce + server nonce */
+    char cbind_flag;                      /* gs2 flag from client-first ('n'/'y'), echoed in c= */
 } sw_scram_server;
 
 /* secret NULL means mock mode (a random salt; the proof never verifies),
@@ -83,6 +84,11 @@ typedef struct sw_scram_client {
  * nonce NULL = 18 random bytes base64. */
 int sw_scram_client_first(sw_scram_client *c, const char *password, const char *nonce,
                           char *out, size_t outsz, size_t *outlen);
+/* Same, with a user name in "n=" (',' and '=' escaped as =2C / =3D).  PostgreSQL
+ * ignores it, so libpq sends it empty; this exists for non-PostgreSQL peers and
+ * for pinning the RFC 7677 test vector, whose client-first carries "n=user". */
+int sw_scram_client_first_user(sw_scram_client *c, const char *user, const char *password,
+                               const char *nonce, char *out, size_t outsz, size_t *outlen);
 /* Consume server-first, write client-final (with proof) to out. */
 int sw_scram_client_final(sw_scram_client *c, const char *server_first, size_t len,
                           char *out, size_t outsz, size_t *outlen);

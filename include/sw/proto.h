@@ -263,7 +263,7 @@ int sw_param_status_decode(const uint8_t *body, size_t len, const char **name, c
 int sw_backend_key_decode(const uint8_t *body, size_t len, int32_t *pid, int32_t *key);
 int sw_ready_decode(const uint8_t *body, size_t len, char *status);  /* 'I', 'T' or 'E' */
 int sw_command_complete_decode(const uint8_t *body, size_t len, const char **tag);
-/* Authentication: *subtype, and the bytes after it in *data/*dlen. */
+/* Authentication: *subtype, and the bytes after it in *data and *dlen. */
 int sw_auth_decode(const uint8_t *body, size_t len, int32_t *subtype, const uint8_t **data, size_t *dlen);
 
 /* ---------------------------------------------------------------- builders */

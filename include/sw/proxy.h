@@ -1,0 +1,366 @@
+/*
+ * proxy.h - the proxy's runtime objects: connections (client and server
+ * side), pools, prepared-statement registry and session parameter sets, and
+ * the functions that move a client between states.
+ *
+ * Threading: everything runs on one libuv loop; nothing here is locked.
+ *
+ * Data path (PgBouncer's sbuf model): every connection owns one input
+ * buffer.  Messages are parsed in place; whatever is forwarded unchanged is
+ * written to the peer straight from that buffer, never copied.  Bytes that
+ * shardwire itself produces (errors, rewritten headers, injected Parse or
+ * SET statements) go to the destination's small generated-bytes buffer and
+ * are interleaved in the same write as iovec parts.  While a write that
+ * references a source buffer is in flight, the source neither reads nor
+ * moves its buffer (backpressure); the write callback resumes it.
+ */
+#ifndef SW_PROXY_H
+#define SW_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "sw/auth.h"
+#include "sw/conf.h"
+#include "sw/map.h"
+#include "sw/proto.h"
+#include "sw/session.h"
+
+#define SW_IOV_MAX 16
+#define SW_BUF_INITIAL 16384        /* initial input buffer per connection */
+#define SW_BUF_WHOLE_MAX (256 * 1024) /* larger streamable messages pass through in pieces */
+
+typedef struct sw_client sw_client;
+typedef struct sw_server sw_server;
+typedef struct sw_pool sw_pool;
+typedef struct sw_conn sw_conn;
+
+/* ------------------------------------------------------------------ buffers */
+
+/* Input buffer.  Cursors, always done <= parse <= recv <= cap:
+ *   [0, done)       garbage, reclaimed by compaction
+ *   [done, parse)   processed bytes an in-flight write still points at
+ *   [parse, recv)   received, not yet processed
+ *   [recv, cap)     free space for the next read */
+typedef struct sw_iobuf {
+    uint8_t *data;
+    uint32_t cap;
+    uint32_t done;
+    uint32_t parse;
+    uint32_t recv;
+} sw_iobuf;
+
+/* One iovec part of an outgoing batch: either bytes in a source buffer
+ * (ptr != NULL) or a range of the generated buffer (ptr == NULL, off). */
+typedef struct sw_part {
+    const uint8_t *ptr;
+    uint32_t off;
+    uint32_t len;
+} sw_part;
+
+/* Outgoing side of a connection. */
+typedef struct sw_outq {
+    sw_wbuf gen[2];        /* gen[cur] receives new bytes; gen[!cur] may be in flight */
+    int cur;
+    sw_part part[SW_IOV_MAX];
+    int nparts;
+    bool writing;          /* a uv_write is in flight */
+    sw_conn *src;          /* connection whose buffer the in-flight write references */
+    void *orphan;          /* a closed source's buffer, freed when the write completes */
+    uv_write_t req;
+    uv_buf_t bufs[SW_IOV_MAX];
+} sw_outq;
+
+typedef enum sw_conn_kind { SW_CONN_CLIENT, SW_CONN_SERVER, SW_CONN_CANCEL } sw_conn_kind;
+
+/* The part common to both sides.  tcp must stay the first member: libuv
+ * hands callbacks the handle, which is cast back to the connection. */
+struct sw_conn {
+    uv_tcp_t tcp;
+    sw_conn_kind kind;
+    sw_iobuf in;
+    sw_outq out;
+    bool reading;          /* uv_read_start is active */
+    bool paused;           /* processing stopped until the peer's write completes */
+    bool closing;          /* uv_close issued; freed in the close callback */
+    uint32_t stream_left;  /* bytes of a message being passed through in pieces */
+    bool stream_drop;      /* ...discard them instead of forwarding */
+};
+
+/* ------------------------------------------------------------------ statements */
+
+/* A prepared statement as the proxy knows it: one per distinct (query,
+ * parameter types), shared by every client that prepared it, named on the
+ * servers "sw_" + 32 hex digits of its XXH3-128. */
+typedef struct sw_stmt {
+    uint64_t id;           /* low 64 bits of the hash: key in server sets */
+    char name[40];         /* server-side name */
+    char *query;
+    uint32_t query_len;
+    int16_t nparams;
+    uint8_t *param_types;  /* 4 * nparams raw bytes */
+    uint32_t refs;         /* client names pointing here */
+} sw_stmt;
+
+/* A client's own name for a statement. */
+typedef struct sw_client_stmt {
+    char *name;
+    sw_stmt *stmt;
+} sw_client_stmt;
+
+/* Register (or find) the statement for a Parse; takes a reference. */
+sw_stmt *sw_stmt_intern(const char *query, size_t qlen, int16_t nparams, const uint8_t *types);
+/* Drop a reference; frees the statement at zero. */
+void sw_stmt_release(sw_stmt *s);
+/* Hash of a client statement name, the key of sw_client.stmts. */
+uint64_t sw_stmt_name_hash(const char *name);
+
+/* ------------------------------------------------------------------ server side */
+
+typedef enum sw_server_state {
+    SW_SERVER_CONNECTING,  /* TCP connect in progress */
+    SW_SERVER_LOGIN,       /* startup/auth exchange */
+    SW_SERVER_IDLE,        /* logged in, in its pool's idle list */
+    SW_SERVER_ACTIVE,      /* linked to a client */
+    SW_SERVER_RESETTING,   /* running the reset query before going idle */
+    SW_SERVER_CLOSING
+} sw_server_state;
+
+/* What the server owes us in reply to something we sent, in order. */
+typedef enum sw_expect_kind {
+    SW_EXP_PARSE, SW_EXP_BIND, SW_EXP_DESCRIBE, SW_EXP_EXECUTE, SW_EXP_CLOSE,
+    SW_EXP_SYNC, SW_EXP_QUERY, SW_EXP_FUNCTION,
+    SW_EXP_FAKE            /* no server reply: shardwire answers the client itself */
+} sw_expect_kind;
+
+typedef struct sw_expect {
+    uint8_t kind;
+    bool hidden;           /* reply belongs to shardwire, not the client: swallow it */
+    uint8_t fake_type;     /* SW_EXP_FAKE: '1' ParseComplete, '3' CloseComplete, 'E' error */
+    uint64_t stmt_id;      /* SW_EXP_PARSE: forget it on the server if the Parse fails */
+    char *error;           /* SW_EXP_FAKE 'E': "SQLSTATE\0message" (owned) */
+} sw_expect;
+
+typedef struct sw_expectq {
+    sw_expect *items;
+    uint32_t cap;          /* power of two */
+    uint32_t head;
+    uint32_t count;
+} sw_expectq;
+
+struct sw_server {
+    sw_conn c;
+    sw_server_state state;
+    sw_pool *pool;
+    sw_client *client;     /* linked client, or NULL */
+    sw_server *next, *prev;/* pool list membership (idle or active) */
+    int32_t be_pid, be_key;
+    char txn_status;       /* last ReadyForQuery status */
+    bool dead;             /* connection lost or unusable: never reuse */
+    sw_map stmts;          /* sw_stmt ids prepared on this connection */
+    sw_paramset applied;   /* settings shardwire established here */
+    sw_expectq expect;
+    uint64_t last_used_ms;
+    uint64_t connect_start_ms; /* for the connect timeout (checked by the janitor) */
+    sw_scram_client *scram;
+    bool params_owner;     /* this login fills the pool's ParameterStatus cache */
+    uv_getaddrinfo_t gai;
+    uv_connect_t connect_req;
+};
+
+/* ------------------------------------------------------------------ pools */
+
+/* Backend connections for one (node, client user); the node's database. */
+struct sw_pool {
+    char *key;             /* "node/user" */
+    int node_index;        /* index in the config that created it */
+    char *node_name;
+    char *host;
+    int port;
+    char *database;
+    char *server_user;
+    char *server_password;
+    int size;
+    sw_pool_mode mode;
+    bool stale;            /* config changed: drain and close */
+    sw_server *idle;       /* LIFO: the most recently used is hottest in caches */
+    sw_server *active;     /* linked or resetting */
+    sw_server *connecting; /* connecting or logging in */
+    bool params_known;     /* the ParameterStatus cache is complete */
+    bool have_addr;
+    struct sockaddr_storage addr; /* resolved node address */
+    int n_idle, n_active, n_connecting;
+    sw_client *wait_head, *wait_tail;  /* clients queued for a server */
+    int n_waiting;
+    /* ParameterStatus values of the first server login, replayed to clients. */
+    int n_params;
+    char **param_names;
+    char **param_values;
+    uint64_t last_connect_fail_ms;
+    char *last_connect_error;
+    sw_pool *next;
+};
+
+/* The pool for (node, user) under the current config, created on demand. */
+sw_pool *sw_pool_get(int node_index, const sw_conf_user *user);
+/* Ask for a server for client: links at once when one is idle, otherwise
+ * queues the client (and opens a connection if the pool has room).  The
+ * client is told through sw_client_server_ready / sw_client_server_failed. */
+void sw_pool_acquire(sw_pool *p, sw_client *client);
+/* Remove client from the wait queue (timeout, disconnect). */
+void sw_pool_cancel_wait(sw_pool *p, sw_client *client);
+/* Give a server back: idle, reset first (session mode), or closed if dirty. */
+void sw_pool_release(sw_server *s, bool clean);
+/* A server finished login or reset: hand it to a waiter or park it idle. */
+void sw_pool_server_ready(sw_server *s);
+/* A server connection failed or closed; fail waiters when nothing is left to try. */
+void sw_pool_server_gone(sw_server *s, const char *sqlstate, const char *why);
+/* Periodic: idle timeouts, stale pools. */
+void sw_pool_janitor(uint64_t now_ms);
+/* Config reloaded: mark pools whose node or user changed as stale. */
+void sw_pool_reconfigure(const sw_conf *conf);
+void sw_pool_close_all(void);
+int sw_pool_count_servers(void);
+
+/* Open a new backend connection for p.  NULL on immediate failure. */
+sw_server *sw_server_open(sw_pool *p);
+/* Close a server connection (any state); freed in the close callback. */
+void sw_server_close(sw_server *s, const char *why);
+/* Send the pool's reset query; the server goes idle when it completes. */
+void sw_server_reset(sw_server *s);
+/* Server side of the relay: process what the backend sent. */
+void sw_server_process(sw_server *s);
+
+/* ------------------------------------------------------------------ client side */
+
+typedef enum sw_client_state {
+    SW_CLIENT_STARTUP,     /* waiting for the startup packet */
+    SW_CLIENT_AUTH,        /* password exchange in progress */
+    SW_CLIENT_LOGIN,       /* authenticated; waiting for a server to complete login */
+    SW_CLIENT_IDLE,        /* logged in, no server linked */
+    SW_CLIENT_WAITING,     /* queued for a server */
+    SW_CLIENT_ACTIVE,      /* linked to a server */
+    SW_CLIENT_CLOSING
+} sw_client_state;
+
+struct sw_client {
+    sw_conn c;
+    sw_client_state state;
+    char *user;
+    char *database;
+    char addr[64];
+    const sw_conf_user *conf_user; /* valid only while conf_gen == sw_proxy.conf_gen */
+    uint64_t conf_gen;
+    int node_index;        /* default node of the database */
+    sw_pool *pool;
+    sw_server *server;     /* linked server, or NULL */
+    sw_client *wait_next;  /* pool wait queue */
+    sw_client *next, *prev;/* all clients */
+    uint64_t wait_start_ms;
+    /* auth */
+    sw_auth_method auth;
+    sw_scram_server *scram;
+    char md5_stored[36];
+    uint8_t md5_salt[4];
+    bool auth_unknown_user;
+    /* identity handed to the client */
+    int32_t pid, key;
+    /* extended protocol */
+    sw_map stmts;          /* sw_stmt_name_hash(name) -> sw_client_stmt */
+    bool skip_until_sync;  /* after a proxy-generated error, drop until Sync */
+    /* session state */
+    sw_paramset startup;   /* from the startup packet: what RESET returns to */
+    sw_paramset wanted;    /* committed session settings */
+    sw_sessops pending;    /* SET/RESET seen in the current transaction */
+    bool txn_failed;       /* error or ROLLBACK seen since the transaction began */
+    char txn_status;
+    bool terminate_after_txn; /* shutting down: close once the transaction ends */
+    uint64_t last_active_ms;
+};
+
+/* A pool linked a server to the waiting client. */
+void sw_client_server_ready(sw_client *c, sw_server *s);
+/* The pool could not provide a server. */
+void sw_client_server_failed(sw_client *c, const char *sqlstate, const char *msg);
+/* The linked server died under the client. */
+void sw_client_server_lost(sw_client *c, const char *sqlstate, const char *msg);
+/* Client side of the relay: process what the client sent. */
+void sw_client_process(sw_client *c);
+/* Unlink the server at the end of a transaction (transaction pooling). */
+void sw_client_unlink(sw_client *c, bool clean);
+/* Send an ErrorResponse (plus ReadyForQuery unless fatal) and flush. */
+void sw_client_error(sw_client *c, const char *severity, const char *sqlstate, const char *msg,
+                     const char *detail);
+void sw_client_close(sw_client *c, const char *why);
+/* Accept a new client on the listener. */
+void sw_client_accept(uv_stream_t *listener);
+/* Find the client owning a cancel key. */
+sw_client *sw_client_by_key(int32_t pid, int32_t key);
+void sw_client_close_all(const char *sqlstate, const char *msg);
+/* SIGTERM: idle clients are told and closed, busy ones after their transaction. */
+void sw_client_drain_all(void);
+int sw_client_count(void);
+
+/* Forward a CancelRequest to the server running a client's query. */
+void sw_cancel_forward(sw_server *s);
+
+/* ------------------------------------------------------------------ connections */
+
+void sw_conn_init(sw_conn *c, sw_conn_kind kind);
+/* Start reading into the input buffer; on data the owner's process runs. */
+int sw_conn_read_start(sw_conn *c);
+void sw_conn_read_stop(sw_conn *c);
+/* Append a whole range of src's input buffer to dst's outgoing batch. */
+void sw_out_src(sw_conn *dst, sw_conn *src, const uint8_t *p, uint32_t len);
+/* The generated buffer new bytes for dst go to; call sw_out_gen_done after
+ * appending to close the part. */
+sw_wbuf *sw_out_gen(sw_conn *dst);
+void sw_out_gen_done(sw_conn *dst, size_t start);
+/* Write the batch.  0 when written or in flight, negative on error (the
+ * caller closes the connection). */
+int sw_out_flush(sw_conn *dst);
+/* True when dst cannot take more parts until its write completes. */
+static inline bool sw_out_busy(const sw_conn *dst)
+{
+    return dst->out.writing || dst->out.nparts >= SW_IOV_MAX - 4;
+}
+/* Make room so that `need` bytes fit after parse; false when impossible now
+ * (a write still points into the buffer) or over the hard limit. */
+bool sw_iobuf_make_room(sw_conn *c, uint32_t need);
+/* c is going away while peer's outgoing batch may still point into c's
+ * input buffer: hand the buffer to peer, which frees it once written. */
+void sw_conn_detach_input(sw_conn *c, sw_conn *peer);
+void sw_conn_free_buffers(sw_conn *c);
+/* Close the handle; `freefn` runs in the close callback. */
+void sw_conn_close(sw_conn *c, uv_close_cb freefn);
+
+/* ------------------------------------------------------------------ the proxy */
+
+typedef struct sw_proxy {
+    uv_loop_t *loop;
+    sw_conf *conf;
+    uint64_t conf_gen;
+    const char *conf_path;
+    uv_tcp_t listener;
+    bool listening;
+    bool shutting_down;
+    uint64_t shutdown_deadline_ms;
+    sw_client *clients;
+    int n_clients;
+    sw_pool *pools;
+    sw_map cancel_keys;    /* key -> client */
+    sw_map stmt_registry;  /* id -> sw_stmt */
+    uv_timer_t janitor;
+    uv_signal_t sighup, sigterm, sigint;
+    int32_t next_pid;
+} sw_proxy;
+
+extern sw_proxy sw_g;
+
+static inline uint64_t sw_now_ms(void) { return uv_now(sw_g.loop); }
+
+/* Default node for a logical database (the router fills this in later). */
+int sw_route_default_node(const sw_conf *conf, const char *database);
+
+#endif

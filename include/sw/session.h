@@ -1,0 +1,73 @@
+/*
+ * session.h - session state a client builds up with SET/RESET, and the
+ * detection of those statements in client SQL.  Pure: no I/O, no libuv, so
+ * it is unit tested on its own.
+ *
+ * Under transaction pooling a client's settings must follow it from one
+ * backend connection to the next and never leak to other clients: the proxy
+ * keeps the settings each client wants and those each server has, and
+ * replays the difference (sw_paramset_diff_sql) when it links them.
+ */
+#ifndef SW_SESSION_H
+#define SW_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sw/proto.h"
+
+/* ------------------------------------------------------------------ session parameters */
+
+/* One tracked setting: lower-case GUC name and the statement that
+ * establishes it ("SET timezone TO 'UTC'"). */
+typedef struct sw_param {
+    char *name;
+    char *sql;
+} sw_param;
+
+/* A set of settings, kept sorted by name; fp is a fingerprint of the whole
+ * set so that "already in sync" is one integer compare on the hot path. */
+typedef struct sw_paramset {
+    sw_param *items;
+    int n;
+    int cap;
+    uint64_t fp;
+} sw_paramset;
+
+void sw_paramset_init(sw_paramset *p);
+void sw_paramset_free(sw_paramset *p);
+int sw_paramset_copy(sw_paramset *dst, const sw_paramset *src);
+/* Set name to sql (both copied); sql NULL removes the name. */
+int sw_paramset_set(sw_paramset *p, const char *name, const char *sql);
+const char *sw_paramset_get(const sw_paramset *p, const char *name);
+/* Append to w the statements that turn `from` into `to`; returns how many. */
+int sw_paramset_diff_sql(const sw_paramset *from, const sw_paramset *to, sw_wbuf *w);
+
+/* ------------------------------------------------------------------ session operations */
+
+/* What a client statement does to session state. */
+typedef enum sw_sessop_kind {
+    SW_SESSOP_SET,        /* SET name ... (session level) */
+    SW_SESSOP_RESET,      /* RESET name / SET name TO DEFAULT */
+    SW_SESSOP_RESET_ALL,  /* RESET ALL, DISCARD ALL */
+} sw_sessop_kind;
+
+typedef struct sw_sessop {
+    sw_sessop_kind kind;
+    char *name;           /* lower-case, NULL for RESET_ALL */
+    char *sql;            /* statement text for SET */
+} sw_sessop;
+
+typedef struct sw_sessops {
+    sw_sessop *ops;
+    int n;
+    int cap;
+} sw_sessops;
+
+/* Append the session operations found in a simple-query string to out.
+ * Cheap when the text holds no SET/RESET/DISCARD statement (a keyword
+ * pre-scan); otherwise parsed with libpg_query.  Returns how many were added. */
+int sw_sessops_scan(const char *sql, size_t len, sw_sessops *out);
+void sw_sessops_clear(sw_sessops *s);
+
+#endif

@@ -1,1 +1,0 @@
-/* placeholder */ typedef int sw_auth_placeholder_t;

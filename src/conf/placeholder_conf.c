@@ -1,1 +1,0 @@
-/* placeholder */ typedef int sw_conf_placeholder_t;

@@ -1,0 +1,596 @@
+/*
+ * client.c - a client connection from accept to logged in: startup packet,
+ * SSL/GSSENC refusal, CancelRequest dispatch, password authentication
+ * (SCRAM-SHA-256, md5, trust), startup parameters, and the login reply
+ * (AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery).
+ * After login, relay.c carries the traffic.  One function changes state.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+#define STARTUP_MAX 10000  /* PostgreSQL's MAX_STARTUP_PACKET_LENGTH */
+
+static const char *const state_names[] = {"startup", "auth", "login", "idle", "waiting", "active", "closing"};
+
+/* The only place a client's state changes. */
+static void client_set_state(sw_client *c, sw_client_state st)
+{
+    sw_debug("client %s pid=%d: %s -> %s", c->addr, c->pid, state_names[c->state], state_names[st]);
+    c->state = st;
+}
+
+void sw_client_set_state(sw_client *c, sw_client_state st);
+void sw_client_set_state(sw_client *c, sw_client_state st) { client_set_state(c, st); }
+
+int sw_client_count(void) { return sw_g.n_clients; }
+
+sw_client *sw_client_by_key(int32_t pid, int32_t key)
+{
+    sw_client *c = sw_map_get(&sw_g.cancel_keys, (uint64_t)(uint32_t)key);
+    return c && c->pid == pid ? c : NULL;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void client_flush(sw_client *c)
+{
+    if (sw_out_flush(&c->c) < 0) sw_client_close(c, "write failed");
+}
+
+void sw_client_error(sw_client *c, const char *severity, const char *sqlstate, const char *msg,
+                     const char *detail)
+{
+    if (c->c.closing) return;
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    sw_build_error(w, 'E', severity, sqlstate, msg, detail, NULL);
+    bool fatal = strcmp(severity, "FATAL") == 0;
+    if (!fatal && c->state >= SW_CLIENT_IDLE) sw_build_ready(w, c->txn_status ? c->txn_status : 'I');
+    sw_out_gen_done(&c->c, start);
+    client_flush(c);
+}
+
+/* FATAL error then close once it is written (the close waits for the write). */
+static void client_fatal(sw_client *c, const char *sqlstate, const char *msg)
+{
+    sw_info("client %s: %s (%s)", c->addr, msg, sqlstate);
+    sw_client_error(c, "FATAL", sqlstate, msg, NULL);
+    sw_client_close(c, NULL);
+}
+
+/* ---------------------------------------------------------------- close */
+
+static void client_free_cb(uv_handle_t *h)
+{
+    sw_client *c = h->data;
+    sw_conn_free_buffers(&c->c);
+    free(c->user);
+    free(c->database);
+    free(c->scram);
+    uint32_t pos = 0;
+    sw_map_slot *sl;
+    while ((sl = sw_map_next(&c->stmts, &pos))) {
+        sw_client_stmt *cs = sl->val;
+        sw_stmt_release(cs->stmt);
+        free(cs->name);
+        free(cs);
+    }
+    sw_map_free(&c->stmts);
+    sw_paramset_free(&c->startup);
+    sw_paramset_free(&c->wanted);
+    sw_sessops_clear(&c->pending);
+    free(c->pending.ops);
+    free(c);
+}
+
+void sw_client_close(sw_client *c, const char *why)
+{
+    if (c->c.closing) return;
+    if (why) sw_info("client %s pid=%d closing: %s", c->addr, c->pid, why);
+    if (c->state == SW_CLIENT_WAITING && c->pool) sw_pool_cancel_wait(c->pool, c);
+    if (c->server) {
+        sw_server *s = c->server;
+        sw_conn_detach_input(&c->c, &s->c);
+        bool clean = s->txn_status == 'I' && s->expect.count == 0 && !s->c.stream_left &&
+                     !c->c.stream_left;
+        sw_client_unlink(c, clean);
+    }
+    if (c->key) sw_map_del(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key);
+    if (c->prev) c->prev->next = c->next; else sw_g.clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    sw_g.n_clients--;
+    client_set_state(c, SW_CLIENT_CLOSING);
+    /* Let a pending FATAL reach the client: closing a TCP handle cancels
+     * queued writes, so try once more synchronously first. */
+    sw_out_flush(&c->c);
+    sw_conn_close(&c->c, client_free_cb);
+}
+
+void sw_client_close_all(const char *sqlstate, const char *msg)
+{
+    while (sw_g.clients) {
+        sw_client *c = sw_g.clients;
+        if (c->state >= SW_CLIENT_IDLE) sw_client_error(c, "FATAL", sqlstate, msg, NULL);
+        sw_client_close(c, NULL);
+    }
+}
+
+void sw_client_drain_all(void)
+{
+    sw_client *next;
+    for (sw_client *c = sw_g.clients; c; c = next) {
+        next = c->next;
+        bool busy = c->server && (c->server->txn_status != 'I' || c->server->expect.count > 0);
+        if (busy) {
+            c->terminate_after_txn = true;
+        } else {
+            if (c->state >= SW_CLIENT_IDLE)
+                sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);
+            sw_client_close(c, NULL);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- accept */
+
+void sw_client_accept(uv_stream_t *listener)
+{
+    sw_client *c = calloc(1, sizeof *c);
+    if (!c) return;
+    sw_conn_init(&c->c, SW_CONN_CLIENT);
+    uv_tcp_init(sw_g.loop, &c->c.tcp);
+    c->c.tcp.data = c;
+    if (uv_accept(listener, (uv_stream_t *)&c->c.tcp) != 0) {
+        c->c.closing = true;
+        uv_close((uv_handle_t *)&c->c.tcp, client_free_cb);
+        return;
+    }
+    uv_tcp_nodelay(&c->c.tcp, 1);
+    struct sockaddr_storage sa;
+    int salen = sizeof sa;
+    strcpy(c->addr, "?");
+    if (uv_tcp_getpeername(&c->c.tcp, (struct sockaddr *)&sa, &salen) == 0) {
+        char host[48] = "";
+        int port = 0;
+        if (sa.ss_family == AF_INET) {
+            uv_ip4_name((struct sockaddr_in *)&sa, host, sizeof host);
+            port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+        } else if (sa.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&sa, host, sizeof host);
+            port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+        }
+        snprintf(c->addr, sizeof c->addr, "%s:%d", host, port);
+    }
+    sw_map_init(&c->stmts);
+    sw_paramset_init(&c->startup);
+    sw_paramset_init(&c->wanted);
+    c->txn_status = 'I';
+    c->node_index = -1;
+    c->last_active_ms = sw_now_ms();
+    c->next = sw_g.clients;
+    if (c->next) c->next->prev = c;
+    sw_g.clients = c;
+    sw_g.n_clients++;
+    c->state = SW_CLIENT_STARTUP;
+    if (sw_g.n_clients > sw_g.conf->max_clients) {
+        client_fatal(c, "53300", "sorry, too many clients already");
+        return;
+    }
+    sw_conn_read_start(&c->c);
+}
+
+/* ---------------------------------------------------------------- startup */
+
+static void sql_quote(char *out, size_t outsz, const char *v)
+{
+    size_t o = 0;
+    out[o++] = '\'';
+    for (; *v && o + 3 < outsz; v++) {
+        if (*v == '\'') out[o++] = '\'';
+        out[o++] = *v;
+    }
+    out[o++] = '\'';
+    out[o] = 0;
+}
+
+/* Record a startup setting as the statement that re-establishes it. */
+static void client_startup_param(sw_client *c, const char *name, const char *value)
+{
+    char lname[128];
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof lname; i++) lname[i] = (char)tolower((unsigned char)name[i]);
+    lname[i] = 0;
+    for (const char *p = lname; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.')) return;  /* not a GUC name */
+    size_t need = strlen(lname) + strlen(value) * 2 + 16;
+    char *sql = malloc(need);
+    if (!sql) return;
+    int n = snprintf(sql, need, "SET %s TO ", lname);
+    sql_quote(sql + n, need - (size_t)n, value);
+    sw_paramset_set(&c->startup, lname, sql);
+    free(sql);
+}
+
+/* The "options" startup parameter: command-line switches for the backend.
+ * "-c name=value" and "--name=value" are settings; backslash escapes a space. */
+static void client_parse_options(sw_client *c, const char *opts)
+{
+    char tok[1024];
+    const char *p = opts;
+    bool pending_c = false;
+    while (*p) {
+        while (*p && isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        size_t n = 0;
+        while (*p && !isspace((unsigned char)*p)) {
+            if (*p == '\\' && p[1]) p++;
+            if (n + 1 < sizeof tok) tok[n++] = *p;
+            p++;
+        }
+        tok[n] = 0;
+        const char *setting = NULL;
+        if (pending_c) { setting = tok; pending_c = false; }
+        else if (strcmp(tok, "-c") == 0) { pending_c = true; continue; }
+        else if (strncmp(tok, "-c", 2) == 0) setting = tok + 2;
+        else if (strncmp(tok, "--", 2) == 0) setting = tok + 2;
+        else { sw_warn("client %s: ignoring unsupported option \"%s\"", c->addr, tok); continue; }
+        char *eq = strchr(setting, '=');
+        if (!eq) continue;
+        *eq = 0;
+        for (char *d = (char *)setting; *d; d++) if (*d == '-') *d = '_';
+        client_startup_param(c, setting, eq + 1);
+    }
+}
+
+static void client_begin_auth(sw_client *c);
+
+static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len)
+{
+    sw_startup st;
+    if (sw_startup_decode(pkt, len, &st) < 0) {
+        client_fatal(c, "08P01", "invalid startup packet layout");
+        return;
+    }
+    if (st.code == SW_CODE_SSL || st.code == SW_CODE_GSSENC) {
+        /* No TLS or GSS encryption yet: the client continues in plain text. */
+        sw_wbuf *w = sw_out_gen(&c->c);
+        size_t start = w->len;
+        sw_wbuf_u8(w, 'N');
+        sw_out_gen_done(&c->c, start);
+        client_flush(c);
+        return;
+    }
+    if (st.code == SW_CODE_CANCEL) {
+        sw_client *target = sw_client_by_key(st.cancel_pid, st.cancel_key);
+        if (target && target->server) {
+            sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
+            sw_cancel_forward(target->server);
+        }
+        sw_client_close(c, NULL);
+        return;
+    }
+    if ((st.code >> 16) != 3) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unsupported frontend protocol %d.%d: server supports 3.0 to 3.0",
+                 st.code >> 16, st.code & 0xffff);
+        client_fatal(c, "0A000", msg);
+        return;
+    }
+    const char *user = sw_startup_get(&st, "user");
+    if (!user || !*user) {
+        client_fatal(c, "28000", "no PostgreSQL user name specified in startup packet");
+        return;
+    }
+    const char *db = sw_startup_get(&st, "database");
+    if (!db || !*db) db = user;
+    c->user = strdup(user);
+    c->database = strdup(db);
+    if (!c->user || !c->database) { client_fatal(c, "53200", "out of memory"); return; }
+    for (int i = 0; i < st.nparams; i++) {
+        const char *k = st.keys[i];
+        if (!strcmp(k, "user") || !strcmp(k, "database")) continue;
+        if (!strcmp(k, "replication")) {
+            if (strcmp(st.vals[i], "false") && strcmp(st.vals[i], "0") && strcmp(st.vals[i], "off")) {
+                client_fatal(c, "0A000", "replication connections are not supported by shardwire");
+                return;
+            }
+            continue;
+        }
+        if (!strcmp(k, "options")) { client_parse_options(c, st.vals[i]); continue; }
+        if (!strncmp(k, "_pq_.", 5)) continue;  /* protocol extensions: none supported */
+        client_startup_param(c, k, st.vals[i]);
+    }
+    client_begin_auth(c);
+}
+
+/* ---------------------------------------------------------------- auth */
+
+static void client_login(sw_client *c);
+
+static void auth_failed(sw_client *c)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "password authentication failed for user \"%s\"", c->user);
+    client_fatal(c, "28P01", msg);
+}
+
+static void client_begin_auth(sw_client *c)
+{
+    const sw_conf_user *u = sw_conf_user_find(sw_g.conf, c->user);
+    c->conf_user = u;
+    c->conf_gen = sw_g.conf_gen;
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    if (u && u->auth == SW_AUTH_METHOD_TRUST) {
+        client_login(c);
+        return;
+    }
+    client_set_state(c, SW_CLIENT_AUTH);
+    if (u && u->auth == SW_AUTH_METHOD_MD5) {
+        c->auth = SW_AUTH_METHOD_MD5;
+        if (u->md5_hash) snprintf(c->md5_stored, sizeof c->md5_stored, "%s", u->md5_hash);
+        else sw_md5_stored(c->user, u->password ? u->password : "", c->md5_stored);
+        sw_random_bytes(c->md5_salt, 4);
+        sw_build_auth(w, SW_AUTH_MD5, c->md5_salt, 4);
+    } else {
+        /* SCRAM, also for unknown users: a mock exchange that always fails,
+         * so that probing cannot tell which roles exist. */
+        c->auth = SW_AUTH_METHOD_SCRAM;
+        c->auth_unknown_user = (u == NULL);
+        c->scram = calloc(1, sizeof *c->scram);
+        if (!c->scram) { client_fatal(c, "53200", "out of memory"); return; }
+        sw_scram_secret secret;
+        bool have = false;
+        if (u && u->scram_secret) have = sw_scram_secret_parse(u->scram_secret, &secret) == 0;
+        else if (u && u->password)
+            have = sw_scram_secret_from_password(u->password, NULL, 0, SW_SCRAM_DEFAULT_ITERATIONS, &secret) == 0;
+        sw_scram_server_init(c->scram, have ? &secret : NULL);
+        static const char *const mechs[] = {"SCRAM-SHA-256", NULL};
+        sw_build_auth_sasl(w, mechs);
+    }
+    sw_out_gen_done(&c->c, start);
+    client_flush(c);
+}
+
+static void client_handle_password(sw_client *c, const uint8_t *body, uint32_t len)
+{
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    if (c->auth == SW_AUTH_METHOD_MD5) {
+        sw_rd r;
+        sw_rd_init(&r, body, len);
+        const char *resp = sw_rd_cstr(&r, NULL);
+        if (r.err) { client_fatal(c, "08P01", "invalid password packet"); return; }
+        char expect[36];
+        sw_md5_response(c->md5_stored, c->md5_salt, expect);
+        if (strcmp(resp, expect) != 0) { auth_failed(c); return; }
+        client_login(c);
+        return;
+    }
+    char out[SW_SCRAM_MSG_MAX];
+    size_t outlen = 0;
+    if (c->scram->state == 0) {
+        sw_rd r;
+        sw_rd_init(&r, body, len);
+        const char *mech = sw_rd_cstr(&r, NULL);
+        int32_t dlen = sw_rd_i32(&r);
+        const uint8_t *data = dlen >= 0 ? sw_rd_bytes(&r, (size_t)dlen) : NULL;
+        if (r.err || !data) { client_fatal(c, "08P01", "malformed SASLInitialResponse"); return; }
+        if (strcmp(mech, "SCRAM-SHA-256") != 0) {
+            client_fatal(c, "28000", "client selected an invalid SASL authentication mechanism");
+            return;
+        }
+        if (sw_scram_server_first(c->scram, (const char *)data, (size_t)dlen, NULL, out, sizeof out, &outlen) < 0) {
+            client_fatal(c, "08P01", "malformed SCRAM message");
+            return;
+        }
+        sw_build_auth(w, SW_AUTH_SASL_CONTINUE, out, outlen);
+        sw_out_gen_done(&c->c, start);
+        client_flush(c);
+        return;
+    }
+    int rc = sw_scram_server_final(c->scram, (const char *)body, len, out, sizeof out, &outlen);
+    if (rc == -EBADMSG) { client_fatal(c, "08P01", "malformed SCRAM message"); return; }
+    if (rc < 0 || c->auth_unknown_user) { auth_failed(c); return; }
+    sw_build_auth(w, SW_AUTH_SASL_FINAL, out, outlen);
+    sw_out_gen_done(&c->c, start);
+    free(c->scram);
+    c->scram = NULL;
+    client_login(c);
+}
+
+/* ---------------------------------------------------------------- login */
+
+static void client_login(sw_client *c)
+{
+    char msg[256];
+    if (!c->conf_user || c->conf_gen != sw_g.conf_gen) c->conf_user = sw_conf_user_find(sw_g.conf, c->user);
+    if (!c->conf_user) { auth_failed(c); return; }
+    c->node_index = sw_route_default_node(sw_g.conf, c->database);
+    if (c->node_index < 0) {
+        snprintf(msg, sizeof msg, "database \"%s\" does not exist", c->database);
+        client_fatal(c, "3D000", msg);
+        return;
+    }
+    c->conf_gen = sw_g.conf_gen;
+    c->pool = sw_pool_get(c->node_index, c->conf_user);
+    if (!c->pool) { client_fatal(c, "53200", "out of memory"); return; }
+    /* Identity for cancel requests: random key, proxy-assigned pid (the
+     * real backend pid in session mode, set when the server is linked). */
+    do {
+        sw_random_bytes(&c->key, sizeof c->key);
+    } while (c->key == 0 || sw_map_get(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key));
+    c->pid = ++sw_g.next_pid;
+    if (sw_map_put(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key, c)) {
+        c->key = 0;
+        client_fatal(c, "53200", "out of memory");
+        return;
+    }
+    client_set_state(c, SW_CLIENT_LOGIN);
+    if (c->pool->params_known && c->pool->mode == SW_POOL_TRANSACTION) {
+        sw_client_server_ready(c, NULL);
+        return;
+    }
+    /* Session mode links for good; otherwise the first login of a pool
+     * learns the server's ParameterStatus values. */
+    sw_pool_acquire(c->pool, c);
+}
+
+/* Drop startup settings that equal the server's own defaults: nothing to
+ * replay for them on every link. */
+static void client_prune_defaults(sw_client *c, const sw_pool *p)
+{
+    for (int i = 0; i < p->n_params; i++) {
+        char lname[128];
+        size_t k = 0;
+        for (; p->param_names[i][k] && k + 1 < sizeof lname; k++)
+            lname[k] = (char)tolower((unsigned char)p->param_names[i][k]);
+        lname[k] = 0;
+        const char *sql = sw_paramset_get(&c->startup, lname);
+        if (!sql) continue;
+        char expect[512];
+        int n = snprintf(expect, sizeof expect, "SET %s TO ", lname);
+        sql_quote(expect + n, sizeof expect - (size_t)n, p->param_values[i]);
+        if (strcmp(sql, expect) == 0) sw_paramset_set(&c->startup, lname, NULL);
+    }
+}
+
+/* Quoted value inside "SET name TO '...'" back to plain text. */
+static void sql_unquote(const char *sql, char *out, size_t outsz)
+{
+    const char *q = strchr(sql, '\'');
+    size_t o = 0;
+    if (!q) { out[0] = 0; return; }
+    for (q++; *q && o + 1 < outsz; q++) {
+        if (*q == '\'') {
+            if (q[1] == '\'') q++;
+            else break;
+        }
+        out[o++] = *q;
+    }
+    out[o] = 0;
+}
+
+static void client_finish_login(sw_client *c, sw_server *s)
+{
+    sw_pool *p = c->pool;
+    client_prune_defaults(c, p);
+    sw_paramset_copy(&c->wanted, &c->startup);
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    sw_build_auth(w, SW_AUTH_OK, NULL, 0);
+    for (int i = 0; i < p->n_params; i++) {
+        char lname[128], val[512];
+        size_t k = 0;
+        for (; p->param_names[i][k] && k + 1 < sizeof lname; k++)
+            lname[k] = (char)tolower((unsigned char)p->param_names[i][k]);
+        lname[k] = 0;
+        const char *sql = sw_paramset_get(&c->wanted, lname);
+        const char *v = p->param_values[i];
+        if (sql) { sql_unquote(sql, val, sizeof val); v = val; }
+        sw_build_param_status(w, p->param_names[i], v);
+    }
+    if (s && p->mode == SW_POOL_SESSION) c->pid = s->be_pid;
+    sw_build_backend_key(w, c->pid, c->key);
+    sw_build_ready(w, 'I');
+    sw_out_gen_done(&c->c, start);
+    sw_info("client %s logged in: user=%s database=%s pool=%s mode=%s", c->addr, c->user, c->database,
+            p->key, sw_pool_mode_name(p->mode));
+    if (s) {
+        if (p->mode == SW_POOL_SESSION) {
+            client_set_state(c, SW_CLIENT_ACTIVE);
+        } else {
+            client_set_state(c, SW_CLIENT_ACTIVE);
+            sw_client_unlink(c, true);
+        }
+    } else {
+        client_set_state(c, SW_CLIENT_IDLE);
+    }
+    client_flush(c);
+}
+
+/* ---------------------------------------------------------------- state changes from the pool */
+
+void sw_relay_linked(sw_client *c, sw_server *s);
+
+void sw_client_server_ready(sw_client *c, sw_server *s)
+{
+    if (s) {
+        c->server = s;
+        s->client = c;
+    }
+    if (c->state == SW_CLIENT_LOGIN) {
+        client_finish_login(c, s);
+        return;
+    }
+    client_set_state(c, SW_CLIENT_ACTIVE);
+    sw_relay_linked(c, s);
+    sw_client_process(c);
+}
+
+void sw_client_server_failed(sw_client *c, const char *sqlstate, const char *msg)
+{
+    if (c->state == SW_CLIENT_LOGIN) {
+        client_fatal(c, sqlstate, msg);
+        return;
+    }
+    client_set_state(c, SW_CLIENT_IDLE);
+    /* The messages that asked for a server are answered with the error. */
+    c->c.in.parse = c->c.in.recv;
+    c->c.in.done = c->c.in.parse;
+    sw_client_error(c, "ERROR", sqlstate, msg, NULL);
+    if (c->state == SW_CLIENT_IDLE) {
+        sw_conn_read_start(&c->c);
+    }
+}
+
+/* ---------------------------------------------------------------- input before login */
+
+void sw_relay_client(sw_client *c);
+
+void sw_client_process(sw_client *c)
+{
+    if (c->c.closing) return;
+    c->last_active_ms = sw_now_ms();
+    if (c->state >= SW_CLIENT_IDLE) {
+        if (c->state == SW_CLIENT_WAITING) return;
+        sw_relay_client(c);
+        return;
+    }
+    sw_iobuf *b = &c->c.in;
+    while (!c->c.closing && (c->state == SW_CLIENT_STARTUP || c->state == SW_CLIENT_AUTH)) {
+        uint32_t avail = b->recv - b->parse;
+        sw_msg_hdr h;
+        int rc;
+        if (c->state == SW_CLIENT_STARTUP) rc = sw_startup_peek(b->data + b->parse, avail, STARTUP_MAX, &h);
+        else rc = sw_msg_peek(b->data + b->parse, avail, STARTUP_MAX, &h);
+        if (rc < 0) {
+            client_fatal(c, "08P01", rc == -EMSGSIZE ? "invalid length of startup packet" : "invalid startup packet");
+            return;
+        }
+        if (rc == 0 || avail < h.total) {
+            if (rc == 1 && !sw_iobuf_make_room(&c->c, h.total)) { client_fatal(c, "08P01", "packet too large"); return; }
+            break;
+        }
+        const uint8_t *p = b->data + b->parse;
+        b->parse += h.total;
+        if (b->done < b->parse && !c->c.out.writing) b->done = b->parse;
+        if (c->state == SW_CLIENT_STARTUP) {
+            client_handle_startup(c, p, h.total);
+        } else if (h.type == SW_FE_PASSWORD) {
+            client_handle_password(c, p + SW_HDR_LEN, h.total - SW_HDR_LEN);
+        } else if (h.type == SW_FE_TERMINATE) {
+            sw_client_close(c, NULL);
+        } else {
+            char msg[96];
+            snprintf(msg, sizeof msg, "expected password response, got message type %d", h.type);
+            client_fatal(c, "08P01", msg);
+        }
+    }
+    client_flush(c);
+}

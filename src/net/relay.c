@@ -1,0 +1,706 @@
+/*
+ * relay.c - the data path between a logged-in client and its linked server.
+ *
+ * Client to server: each complete message is looked at by its type byte and
+ * normally forwarded straight from the client's input buffer.  Named
+ * prepared statements are renamed to their shared server-side names
+ * (prepared on demand on whichever server the client holds), Close of a
+ * statement is answered by shardwire, SET/RESET are noted so that the
+ * client's settings follow it from server to server.
+ *
+ * Server to client: replies are matched against the server's expect queue,
+ * the ordered list of what it owes for each message sent.  Replies to
+ * shardwire's own injected messages are swallowed; where shardwire answered
+ * the client itself (a fake ParseComplete for a statement the server already
+ * has), the fake reply is emitted exactly at its place in the stream.  At
+ * ReadyForQuery with nothing outstanding, the transaction is over and in
+ * transaction pooling the server goes back to its pool.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+void sw_client_set_state(sw_client *c, sw_client_state st);
+void sw_relay_linked(sw_client *c, sw_server *s);
+void sw_relay_client(sw_client *c);
+
+/* ---------------------------------------------------------------- expect queue */
+
+static sw_expect *expect_push(sw_server *s, uint8_t kind, bool hidden)
+{
+    sw_expectq *q = &s->expect;
+    if (q->count == q->cap) {
+        uint32_t ncap = q->cap ? q->cap * 2 : 16;
+        sw_expect *ni = malloc(ncap * sizeof *ni);
+        if (!ni) return NULL;
+        for (uint32_t i = 0; i < q->count; i++) ni[i] = q->items[(q->head + i) & (q->cap - 1)];
+        free(q->items);
+        q->items = ni;
+        q->cap = ncap;
+        q->head = 0;
+    }
+    sw_expect *e = &q->items[(q->head + q->count) & (q->cap - 1)];
+    q->count++;
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->hidden = hidden;
+    return e;
+}
+
+static inline sw_expect *expect_head(sw_server *s)
+{
+    return s->expect.count ? &s->expect.items[s->expect.head] : NULL;
+}
+
+static void expect_pop(sw_server *s)
+{
+    sw_expectq *q = &s->expect;
+    sw_expect *e = &q->items[q->head];
+    free(e->error);
+    e->error = NULL;
+    q->head = (q->head + 1) & (q->cap - 1);
+    q->count--;
+}
+
+/* After an error the server skips everything up to Sync: so do we.  Parses
+ * it skipped never prepared their statements. */
+static void expect_skip_to_sync(sw_server *s)
+{
+    sw_expect *e;
+    while ((e = expect_head(s)) && e->kind != SW_EXP_SYNC && e->kind != SW_EXP_QUERY) {
+        if (e->kind == SW_EXP_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
+        expect_pop(s);
+    }
+}
+
+/* Emit the fake replies now at the head of the queue. */
+static void emit_fakes(sw_server *s)
+{
+    sw_client *c = s->client;
+    sw_expect *e;
+    while ((e = expect_head(s)) && e->kind == SW_EXP_FAKE) {
+        if (c) {
+            sw_wbuf *w = sw_out_gen(&c->c);
+            size_t start = w->len;
+            if (e->fake_type == 'E') {
+                sw_build_error(w, 'E', "ERROR", e->error, e->error + strlen(e->error) + 1, NULL, NULL);
+                c->txn_failed = true;
+            } else {
+                sw_build_empty(w, e->fake_type);
+            }
+            sw_out_gen_done(&c->c, start);
+        }
+        expect_pop(s);
+    }
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static void push_fake(sw_server *s, uint8_t type)
+{
+    sw_expect *e = expect_push(s, SW_EXP_FAKE, false);
+    if (e) e->fake_type = type;
+}
+
+/* A proxy-detected error in the middle of an extended-protocol batch: the
+ * client sees it in order, then everything up to its Sync is dropped, as
+ * PostgreSQL would. */
+static void push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
+{
+    sw_server *s = c->server;
+    sw_expect *e = expect_push(s, SW_EXP_FAKE, false);
+    if (!e) return;
+    e->fake_type = 'E';
+    size_t a = strlen(sqlstate), b = strlen(msg);
+    e->error = malloc(a + b + 2);
+    if (e->error) {
+        memcpy(e->error, sqlstate, a + 1);
+        memcpy(e->error + a + 1, msg, b + 1);
+    } else {
+        e->fake_type = '3';
+    }
+    c->skip_until_sync = true;
+}
+
+/* Make sure the statement exists on the server, preparing it (hidden) first
+ * if not. */
+static void ensure_prepared(sw_server *s, sw_stmt *st)
+{
+    if (sw_map_get(&s->stmts, st->id)) return;
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_build_parse(w, st->name, st->query, st->query_len, st->nparams, st->param_types);
+    sw_out_gen_done(&s->c, start);
+    sw_map_put(&s->stmts, st->id, st);
+    sw_expect *e = expect_push(s, SW_EXP_PARSE, true);
+    if (e) e->stmt_id = st->id;
+}
+
+static sw_client_stmt *client_stmt(sw_client *c, const char *name)
+{
+    sw_client_stmt *cs = sw_map_get(&c->stmts, sw_stmt_name_hash(name));
+    return cs && strcmp(cs->name, name) == 0 ? cs : NULL;
+}
+
+/* ---------------------------------------------------------------- linking */
+
+/* A server was just linked to c: bring its settings in line with the
+ * client's before anything of the client's runs there. */
+void sw_relay_linked(sw_client *c, sw_server *s)
+{
+    (void)c;
+    if (s->applied.fp == c->wanted.fp) return;
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_msg_begin(w, SW_FE_QUERY);
+    int n = sw_paramset_diff_sql(&s->applied, &c->wanted, w);
+    sw_wbuf_u8(w, 0);
+    sw_msg_end(w);
+    if (n == 0) {
+        w->len = start;
+    } else {
+        sw_out_gen_done(&s->c, start);
+        expect_push(s, SW_EXP_QUERY, true);
+    }
+    sw_paramset_copy(&s->applied, &c->wanted);
+}
+
+void sw_client_unlink(sw_client *c, bool clean)
+{
+    sw_server *s = c->server;
+    if (!s) return;
+    c->server = NULL;
+    s->client = NULL;
+    if (c->state == SW_CLIENT_ACTIVE) sw_client_set_state(c, SW_CLIENT_IDLE);
+    sw_pool_release(s, clean);
+}
+
+/* ---------------------------------------------------------------- session settings */
+
+/* The transaction ended (ReadyForQuery 'I'): SET/RESET seen in it take
+ * effect unless it rolled back. */
+static void settle_sessops(sw_client *c, sw_server *s)
+{
+    if (c->pending.n == 0) { c->txn_failed = false; return; }
+    if (!c->txn_failed) {
+        for (int i = 0; i < c->pending.n; i++) {
+            sw_sessop *op = &c->pending.ops[i];
+            if (op->kind == SW_SESSOP_SET) {
+                sw_paramset_set(&c->wanted, op->name, op->sql);
+            } else if (op->kind == SW_SESSOP_RESET) {
+                sw_paramset_set(&c->wanted, op->name, sw_paramset_get(&c->startup, op->name));
+            } else {
+                sw_paramset_copy(&c->wanted, &c->startup);
+                /* On the server RESET ALL/DISCARD ALL dropped everything we set. */
+                if (s) sw_paramset_free(&s->applied);
+            }
+        }
+        /* The server now runs with exactly what the client asked for. */
+        if (s) sw_paramset_copy(&s->applied, &c->wanted);
+    }
+    sw_sessops_clear(&c->pending);
+    c->txn_failed = false;
+}
+
+/* ---------------------------------------------------------------- client -> server */
+
+static void discard_client_input(sw_client *c)
+{
+    sw_iobuf *b = &c->c.in;
+    while (b->recv - b->parse >= SW_HDR_LEN) {
+        sw_msg_hdr h;
+        if (sw_msg_peek(b->data + b->parse, b->recv - b->parse, UINT32_MAX, &h) != 1) break;
+        if (b->recv - b->parse < h.total) {
+            c->c.stream_left = h.total - (b->recv - b->parse);
+            c->c.stream_drop = true;
+            b->parse = b->recv;
+            break;
+        }
+        b->parse += h.total;
+    }
+    if (!c->c.out.writing) b->done = b->parse;
+}
+
+void sw_client_server_lost(sw_client *c, const char *sqlstate, const char *msg)
+{
+    sw_server *s = c->server;
+    if (s) {
+        c->server = NULL;
+        s->client = NULL;
+    }
+    discard_client_input(c);
+    c->skip_until_sync = false;
+    sw_sessops_clear(&c->pending);
+    c->txn_status = 'I';
+    if (c->pool && c->pool->mode == SW_POOL_SESSION) {
+        sw_client_error(c, "FATAL", sqlstate, msg, NULL);
+        sw_client_close(c, NULL);
+        return;
+    }
+    sw_client_set_state(c, SW_CLIENT_IDLE);
+    sw_client_error(c, "ERROR", sqlstate, msg, NULL);
+}
+
+static void client_protocol_error(sw_client *c, const char *msg)
+{
+    sw_client_error(c, "FATAL", "08P01", msg, NULL);
+    sw_client_close(c, msg);
+}
+
+/* Pick (or re-pick after a reload) the pool and ask it for a server. */
+static void client_request_server(sw_client *c)
+{
+    if (c->conf_gen != sw_g.conf_gen || !c->pool || c->pool->stale) {
+        const sw_conf_user *u = sw_conf_user_find(sw_g.conf, c->user);
+        int node = sw_route_default_node(sw_g.conf, c->database);
+        if (!u || node < 0) {
+            sw_client_error(c, "FATAL", u ? "3D000" : "28000",
+                            u ? "database no longer exists in the configuration"
+                              : "role no longer exists in the configuration", NULL);
+            sw_client_close(c, NULL);
+            return;
+        }
+        c->conf_user = u;
+        c->node_index = node;
+        c->pool = sw_pool_get(node, u);
+        c->conf_gen = sw_g.conf_gen;
+        if (!c->pool) { sw_client_error(c, "ERROR", "53200", "out of memory", NULL); return; }
+    }
+    sw_client_set_state(c, SW_CLIENT_WAITING);
+    c->wait_start_ms = sw_now_ms();
+    sw_conn_read_stop(&c->c);
+    sw_pool_acquire(c->pool, c);
+}
+
+/* Forward message [p, p+total) unchanged. */
+static inline void fwd(sw_client *c, const uint8_t *p, uint32_t total)
+{
+    sw_out_src(&c->server->c, &c->c, p, total);
+}
+
+static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
+{
+    sw_server *s = c->server;
+    sw_parse_msg m;
+    if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
+        client_protocol_error(c, "invalid Parse message");
+        return;
+    }
+    if (!m.name[0]) {  /* the unnamed statement lives on the server only */
+        fwd(c, p, total);
+        expect_push(s, SW_EXP_PARSE, false);
+        return;
+    }
+    char msg[160];
+    if (client_stmt(c, m.name)) {
+        snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
+        push_fake_error(c, "42P05", msg);
+        return;
+    }
+    sw_stmt *st = sw_stmt_intern(m.query, m.query_len, m.nparams, m.param_types);
+    sw_client_stmt *cs = st ? malloc(sizeof *cs) : NULL;
+    if (cs) cs->name = strdup(m.name);
+    if (!cs || !cs->name || sw_map_put(&c->stmts, sw_stmt_name_hash(m.name), cs)) {
+        if (cs) free(cs->name);
+        free(cs);
+        sw_stmt_release(st);
+        push_fake_error(c, "53200", "out of memory");
+        return;
+    }
+    cs->stmt = st;
+    if (sw_map_get(&s->stmts, st->id)) {
+        push_fake(s, SW_BE_PARSE_COMPLETE);
+        return;
+    }
+    /* Rename: new header and name, then the original query and types. */
+    size_t name_len = strlen(m.name);
+    const uint8_t *tail = (const uint8_t *)m.name + name_len + 1;
+    uint32_t tail_len = (uint32_t)(p + total - tail);
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_msg_header(w, SW_FE_PARSE, strlen(st->name) + 1 + tail_len);
+    sw_wbuf_cstr(w, st->name);
+    sw_out_gen_done(&s->c, start);
+    sw_out_src(&s->c, &c->c, tail, tail_len);
+    sw_map_put(&s->stmts, st->id, st);
+    sw_expect *e = expect_push(s, SW_EXP_PARSE, false);
+    if (e) e->stmt_id = st->id;
+}
+
+static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
+{
+    sw_server *s = c->server;
+    sw_bind_msg m;
+    if (sw_bind_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
+        client_protocol_error(c, "invalid Bind message");
+        return;
+    }
+    if (!m.stmt[0]) {
+        fwd(c, p, total);
+        expect_push(s, SW_EXP_BIND, false);
+        return;
+    }
+    sw_client_stmt *cs = client_stmt(c, m.stmt);
+    if (!cs) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.stmt);
+        push_fake_error(c, "26000", msg);
+        return;
+    }
+    ensure_prepared(s, cs->stmt);
+    const uint8_t *tail = p + SW_HDR_LEN + m.tail_off;
+    uint32_t tail_len = (uint32_t)(p + total - tail);
+    size_t portal_len = strlen(m.portal);
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_msg_header(w, SW_FE_BIND, portal_len + 1 + strlen(cs->stmt->name) + 1 + tail_len);
+    sw_wbuf_cstr(w, m.portal);
+    sw_wbuf_cstr(w, cs->stmt->name);
+    sw_out_gen_done(&s->c, start);
+    sw_out_src(&s->c, &c->c, tail, tail_len);
+    expect_push(s, SW_EXP_BIND, false);
+}
+
+static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_server *s = c->server;
+    sw_target_msg m;
+    if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
+        client_protocol_error(c, type == SW_FE_DESCRIBE ? "invalid Describe message" : "invalid Close message");
+        return;
+    }
+    uint8_t kind = type == SW_FE_DESCRIBE ? SW_EXP_DESCRIBE : SW_EXP_CLOSE;
+    if (m.kind != 'S' || !m.name[0]) {
+        fwd(c, p, total);
+        expect_push(s, kind, false);
+        return;
+    }
+    sw_client_stmt *cs = client_stmt(c, m.name);
+    if (type == SW_FE_CLOSE) {
+        /* The server copy stays for other clients; only the name goes. */
+        if (cs) {
+            sw_map_del(&c->stmts, sw_stmt_name_hash(m.name));
+            sw_stmt_release(cs->stmt);
+            free(cs->name);
+            free(cs);
+        }
+        push_fake(s, SW_BE_CLOSE_COMPLETE);
+        return;
+    }
+    if (!cs) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.name);
+        push_fake_error(c, "26000", msg);
+        return;
+    }
+    ensure_prepared(s, cs->stmt);
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
+    sw_out_gen_done(&s->c, start);
+    expect_push(s, SW_EXP_DESCRIBE, false);
+}
+
+/* Process the client's buffered messages.  Stops when a server is needed
+ * and not linked, when the server's outgoing batch is full or in flight, or
+ * when a message is incomplete. */
+void sw_relay_client(sw_client *c)
+{
+    sw_iobuf *b = &c->c.in;
+    uint32_t max = sw_g.conf->max_message_size;
+    while (!c->c.closing && !c->c.paused) {
+        if (c->state == SW_CLIENT_WAITING) return;
+        sw_server *s = c->server;
+        uint32_t avail = b->recv - b->parse;
+        if (c->c.stream_left) {
+            /* The rest of a large CopyData passes through as it arrives. */
+            if (avail == 0) break;
+            if (!c->c.stream_drop && (!s || sw_out_busy(&s->c))) break;
+            uint32_t n = avail < c->c.stream_left ? avail : c->c.stream_left;
+            if (!c->c.stream_drop) sw_out_src(&s->c, &c->c, b->data + b->parse, n);
+            b->parse += n;
+            c->c.stream_left -= n;
+            if (!c->c.stream_left) c->c.stream_drop = false;
+            continue;
+        }
+        sw_msg_hdr h;
+        int rc = sw_msg_peek(b->data + b->parse, avail, max, &h);
+        if (rc < 0) {
+            char msg[128];
+            if (rc == -EMSGSIZE)
+                snprintf(msg, sizeof msg, "message of %u bytes exceeds the limit of %u bytes",
+                         (unsigned)sw_be32(b->data + b->parse + 1) + 1, (unsigned)max);
+            else
+                snprintf(msg, sizeof msg, "invalid message length");
+            client_protocol_error(c, msg);
+            return;
+        }
+        if (rc == 0) break;
+        if (h.type == SW_FE_TERMINATE) {
+            sw_client_close(c, NULL);
+            return;
+        }
+        if (c->skip_until_sync && h.type != SW_FE_SYNC) {
+            /* Dropped like PostgreSQL drops messages after an error. */
+            if (avail < h.total) {
+                c->c.stream_left = h.total - avail;
+                c->c.stream_drop = true;
+                b->parse = b->recv;
+            } else {
+                b->parse += h.total;
+            }
+            continue;
+        }
+        if (!s) {
+            if (c->terminate_after_txn) {
+                sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);
+                sw_client_close(c, NULL);
+                return;
+            }
+            client_request_server(c);
+            return;
+        }
+        if (sw_out_busy(&s->c)) break;
+        if (avail < h.total) {
+            bool streamable = h.type == SW_FE_COPY_DATA;
+            if (streamable && h.total > SW_BUF_WHOLE_MAX) {
+                sw_out_src(&s->c, &c->c, b->data + b->parse, avail);
+                c->c.stream_left = h.total - avail;
+                c->c.stream_drop = false;
+                b->parse = b->recv;
+                continue;
+            }
+            if (!sw_iobuf_make_room(&c->c, h.total)) {
+                if (b->done != b->parse) break;  /* after the write completes */
+                client_protocol_error(c, "out of memory for message");
+                return;
+            }
+            break;
+        }
+        const uint8_t *p = b->data + b->parse;
+        b->parse += h.total;
+        switch (h.type) {
+        case SW_FE_QUERY: {
+            sw_query_msg q;
+            if (sw_query_decode(p + SW_HDR_LEN, h.total - SW_HDR_LEN, &q) < 0) {
+                client_protocol_error(c, "invalid Query message");
+                return;
+            }
+            sw_sessops_scan(q.sql, q.len, &c->pending);
+            fwd(c, p, h.total);
+            expect_push(s, SW_EXP_QUERY, false);
+            break;
+        }
+        case SW_FE_PARSE: handle_parse(c, p, h.total); break;
+        case SW_FE_BIND: handle_bind(c, p, h.total); break;
+        case SW_FE_DESCRIBE:
+        case SW_FE_CLOSE: handle_describe_close(c, h.type, p, h.total); break;
+        case SW_FE_EXECUTE:
+            fwd(c, p, h.total);
+            expect_push(s, SW_EXP_EXECUTE, false);
+            break;
+        case SW_FE_SYNC:
+            c->skip_until_sync = false;
+            fwd(c, p, h.total);
+            expect_push(s, SW_EXP_SYNC, false);
+            break;
+        case SW_FE_FUNCTION_CALL:
+            fwd(c, p, h.total);
+            expect_push(s, SW_EXP_FUNCTION, false);
+            break;
+        case SW_FE_FLUSH:
+        case SW_FE_COPY_DATA:
+        case SW_FE_COPY_DONE:
+        case SW_FE_COPY_FAIL:
+            fwd(c, p, h.total);
+            break;
+        default: {
+            char msg[64];
+            snprintf(msg, sizeof msg, "invalid frontend message type %d", h.type);
+            client_protocol_error(c, msg);
+            return;
+        }
+        }
+        if (c->c.closing) return;
+        emit_fakes(s);
+    }
+    if (c->c.closing) return;
+    if (b->done < b->parse && !(c->server && c->server->c.out.writing && c->server->c.out.src == &c->c)) {
+        /* Nothing in flight points here: consumed bytes are free. */
+        bool referenced = c->server && c->server->c.out.nparts > 0;
+        if (!referenced) b->done = b->parse;
+    }
+    if (c->server && sw_out_flush(&c->server->c) < 0) {
+        sw_server_close(c->server, "write to server failed");
+        return;
+    }
+    if (!c->c.closing && sw_out_flush(&c->c) < 0) {
+        sw_client_close(c, "write failed");
+        return;
+    }
+    if (!c->c.closing && !c->c.paused && c->state != SW_CLIENT_WAITING) sw_conn_read_start(&c->c);
+}
+
+/* ---------------------------------------------------------------- server -> client */
+
+static void release_if_done(sw_server *s)
+{
+    sw_client *c = s->client;
+    if (!c || s->state != SW_SERVER_ACTIVE) return;
+    if (s->txn_status != 'I' || s->expect.count > 0 || s->c.stream_left) return;
+    if (c->c.out.writing && c->c.out.src == &s->c) return;  /* after write_cb */
+    if (c->c.stream_left && !c->c.stream_drop) return;
+    bool session = c->pool && c->pool->mode == SW_POOL_SESSION;
+    if (session && !c->terminate_after_txn) return;
+    sw_client_unlink(c, true);
+    if (c->terminate_after_txn) {
+        sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);
+        sw_client_close(c, NULL);
+        return;
+    }
+    /* The client may have pipelined more: carry on with a new server. */
+    sw_client_process(c);
+}
+
+/* A message from the server while linked.  Returns false to stop. */
+static void relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_expect *e = expect_head(s);
+    bool hidden = e && e->hidden;
+    bool forward = !hidden;
+    switch (type) {
+    case SW_BE_PARAM_STATUS:
+    case SW_BE_NOTICE:
+    case SW_BE_NOTIFICATION:
+        forward = true;  /* asynchronous: the client should see them */
+        break;
+    case SW_BE_ERROR:
+        if (!e) break;
+        if (e->kind == SW_EXP_QUERY) {
+            if (hidden) {
+                sw_error_fields f;
+                sw_error_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &f);
+                sw_warn("server %s: restoring client settings failed: %s", s->pool->key,
+                        f.message ? f.message : "?");
+                s->dead = true;  /* its settings are unknown now */
+            } else {
+                c->txn_failed = true;
+            }
+            break;
+        }
+        /* Extended protocol: the failing message and all up to Sync are
+         * skipped by the server.  A hidden Parse's error is the client's
+         * error too (its Bind would have failed). */
+        forward = true;
+        c->txn_failed = true;
+        if (e->kind == SW_EXP_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
+        expect_pop(s);
+        expect_skip_to_sync(s);
+        break;
+    case SW_BE_READY:
+        if (e && (e->kind == SW_EXP_SYNC || e->kind == SW_EXP_QUERY || e->kind == SW_EXP_FUNCTION))
+            expect_pop(s);
+        if (total >= 6) s->txn_status = (char)p[SW_HDR_LEN];
+        if (!hidden) {
+            c->txn_status = s->txn_status;
+            if (s->txn_status == 'I') settle_sessops(c, s);
+        }
+        break;
+    case SW_BE_COMMAND_COMPLETE:
+        if (e && e->kind == SW_EXP_EXECUTE) expect_pop(s);
+        if (c->pending.n && total >= SW_HDR_LEN + 8 && memcmp(p + SW_HDR_LEN, "ROLLBACK", 8) == 0)
+            c->txn_failed = true;
+        break;
+    case SW_BE_PARSE_COMPLETE:
+        if (e && e->kind == SW_EXP_PARSE) expect_pop(s);
+        break;
+    case SW_BE_BIND_COMPLETE:
+        if (e && e->kind == SW_EXP_BIND) expect_pop(s);
+        break;
+    case SW_BE_CLOSE_COMPLETE:
+        if (e && e->kind == SW_EXP_CLOSE) expect_pop(s);
+        break;
+    case SW_BE_ROW_DESC:
+    case SW_BE_NO_DATA:
+        if (e && e->kind == SW_EXP_DESCRIBE) expect_pop(s);
+        break;
+    case SW_BE_EMPTY_QUERY:
+    case SW_BE_PORTAL_SUSPENDED:
+        if (e && e->kind == SW_EXP_EXECUTE) expect_pop(s);
+        break;
+    default:
+        break;
+    }
+    if (forward) sw_out_src(&c->c, &s->c, p, total);
+}
+
+void sw_server_relay(sw_server *s);
+
+void sw_server_relay(sw_server *s)
+{
+    sw_iobuf *b = &s->c.in;
+    sw_client *c = s->client;
+    while (!s->c.closing && !s->c.paused && s->client == c) {
+        uint32_t avail = b->recv - b->parse;
+        if (c->c.closing) break;
+        if (sw_out_busy(&c->c)) break;
+        if (s->c.stream_left) {
+            if (avail == 0) break;
+            uint32_t n = avail < s->c.stream_left ? avail : s->c.stream_left;
+            if (!s->c.stream_drop) sw_out_src(&c->c, &s->c, b->data + b->parse, n);
+            b->parse += n;
+            s->c.stream_left -= n;
+            continue;
+        }
+        emit_fakes(s);
+        sw_msg_hdr h;
+        int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
+        if (rc < 0) {
+            sw_server_close(s, "invalid message from server");
+            return;
+        }
+        if (rc == 0) break;
+        if (avail < h.total) {
+            /* Rows and copy data can be huge: pass them through in pieces. */
+            bool streamable = h.type == SW_BE_DATA_ROW || h.type == SW_BE_COPY_DATA ||
+                              h.type == SW_BE_NOTICE || h.type == SW_BE_NOTIFICATION ||
+                              h.type == SW_BE_FUNCTION_RESULT || h.type == SW_BE_ROW_DESC;
+            if (streamable && h.total > SW_BUF_WHOLE_MAX) {
+                sw_expect *e = expect_head(s);
+                s->c.stream_drop = e && e->hidden;
+                if (!s->c.stream_drop) sw_out_src(&c->c, &s->c, b->data + b->parse, avail);
+                s->c.stream_left = h.total - avail;
+                b->parse = b->recv;
+                continue;
+            }
+            if (!sw_iobuf_make_room(&s->c, h.total)) {
+                if (b->done != b->parse) break;
+                sw_server_close(s, "out of memory for server message");
+                return;
+            }
+            break;
+        }
+        const uint8_t *p = b->data + b->parse;
+        b->parse += h.total;
+        relay_server_message(s, c, h.type, p, h.total);
+        if (s->txn_status == 'I' && s->expect.count == 0 && h.type == SW_BE_READY) {
+            emit_fakes(s);
+            break;
+        }
+    }
+    if (s->c.closing || c->c.closing) return;
+    emit_fakes(s);
+    if (sw_out_flush(&c->c) < 0) {
+        sw_client_close(c, "write failed");
+        return;
+    }
+    if (!(c->c.out.writing && c->c.out.src == &s->c)) b->done = b->parse;
+    if (sw_out_flush(&s->c) < 0) {
+        sw_server_close(s, "write to server failed");
+        return;
+    }
+    release_if_done(s);
+}

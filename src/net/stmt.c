@@ -1,0 +1,70 @@
+/*
+ * stmt.c - the registry of prepared statements shared by all clients.
+ *
+ * A client's Parse of a named statement is interned here by its query text
+ * and parameter types.  Servers prepare the statement under a name derived
+ * from that content ("sw_" + XXH3-128), so every client that prepares the
+ * same text reuses what any server already has, and a client can be served
+ * by any backend connection: the relay prepares on demand.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "sw/proxy.h"
+
+uint64_t sw_stmt_name_hash(const char *name)
+{
+    return XXH3_64bits(name, strlen(name));
+}
+
+sw_stmt *sw_stmt_intern(const char *query, size_t qlen, int16_t nparams, const uint8_t *types)
+{
+    XXH3_state_t st;
+    XXH3_128bits_reset(&st);
+    XXH3_128bits_update(&st, query, qlen);
+    uint8_t sep = 0;
+    XXH3_128bits_update(&st, &sep, 1);
+    if (nparams > 0) XXH3_128bits_update(&st, types, (size_t)nparams * 4);
+    XXH128_hash_t h = XXH3_128bits_digest(&st);
+    uint64_t id = sw_map_key(h.low64);
+
+    sw_stmt *s = sw_map_get(&sw_g.stmt_registry, id);
+    if (s) {
+        s->refs++;
+        return s;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->query = malloc(qlen + 1);
+    s->param_types = nparams > 0 ? malloc((size_t)nparams * 4) : NULL;
+    if (!s->query || (nparams > 0 && !s->param_types)) goto fail;
+    memcpy(s->query, query, qlen);
+    s->query[qlen] = 0;
+    s->query_len = (uint32_t)qlen;
+    s->nparams = nparams;
+    if (nparams > 0) memcpy(s->param_types, types, (size_t)nparams * 4);
+    s->id = id;
+    snprintf(s->name, sizeof s->name, "sw_%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+    s->refs = 1;
+    if (sw_map_put(&sw_g.stmt_registry, id, s)) goto fail;
+    return s;
+fail:
+    free(s->query);
+    free(s->param_types);
+    free(s);
+    return NULL;
+}
+
+void sw_stmt_release(sw_stmt *s)
+{
+    if (!s || --s->refs > 0) return;
+    /* Servers keep it prepared under its name; re-interning the same text
+     * later yields the same name, so their sets stay valid. */
+    sw_map_del(&sw_g.stmt_registry, s->id);
+    free(s->query);
+    free(s->param_types);
+    free(s);
+}

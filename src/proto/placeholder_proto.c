@@ -1,1 +1,0 @@
-/* placeholder */ typedef int sw_proto_placeholder_t;
