@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pg_query.h>
+
 #include "sw/log.h"
 #include "sw/proxy.h"
 
@@ -143,6 +145,34 @@ static sw_client_stmt *client_stmt(sw_client *c, const char *name)
 {
     sw_client_stmt *cs = sw_map_get(&c->stmts, sw_stmt_name_hash(name));
     return cs && strcmp(cs->name, name) == 0 ? cs : NULL;
+}
+
+/* Record the client's name for a statement.  NULL when out of memory. */
+static sw_stmt *client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
+                                int16_t nparams, const uint8_t *types)
+{
+    sw_stmt *st = sw_stmt_intern(query, qlen, nparams, types);
+    sw_client_stmt *cs = st ? malloc(sizeof *cs) : NULL;
+    if (cs) cs->name = strdup(name);
+    if (!cs || !cs->name || sw_map_put(&c->stmts, sw_stmt_name_hash(name), cs)) {
+        if (cs) free(cs->name);
+        free(cs);
+        sw_stmt_release(st);
+        return NULL;
+    }
+    cs->stmt = st;
+    return st;
+}
+
+/* Forget the client's name (Close); the servers keep their copy for others. */
+static void client_stmt_drop(sw_client *c, const char *name)
+{
+    sw_client_stmt *cs = client_stmt(c, name);
+    if (!cs) return;
+    sw_map_del(&c->stmts, sw_stmt_name_hash(name));
+    sw_stmt_release(cs->stmt);
+    free(cs->name);
+    free(cs);
 }
 
 /* ---------------------------------------------------------------- linking */
@@ -300,17 +330,11 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
         push_fake_error(c, "42P05", msg);
         return;
     }
-    sw_stmt *st = sw_stmt_intern(m.query, m.query_len, m.nparams, m.param_types);
-    sw_client_stmt *cs = st ? malloc(sizeof *cs) : NULL;
-    if (cs) cs->name = strdup(m.name);
-    if (!cs || !cs->name || sw_map_put(&c->stmts, sw_stmt_name_hash(m.name), cs)) {
-        if (cs) free(cs->name);
-        free(cs);
-        sw_stmt_release(st);
+    sw_stmt *st = client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types);
+    if (!st) {
         push_fake_error(c, "53200", "out of memory");
         return;
     }
-    cs->stmt = st;
     if (sw_map_get(&s->stmts, st->id)) {
         push_fake(s, SW_BE_PARSE_COMPLETE);
         return;
@@ -380,13 +404,7 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     }
     sw_client_stmt *cs = client_stmt(c, m.name);
     if (type == SW_FE_CLOSE) {
-        /* The server copy stays for other clients; only the name goes. */
-        if (cs) {
-            sw_map_del(&c->stmts, sw_stmt_name_hash(m.name));
-            sw_stmt_release(cs->stmt);
-            free(cs->name);
-            free(cs);
-        }
+        client_stmt_drop(c, m.name);
         push_fake(s, SW_BE_CLOSE_COMPLETE);
         return;
     }
@@ -402,6 +420,66 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
     sw_out_gen_done(&s->c, start);
     expect_push(s, SW_EXP_DESCRIBE, false);
+}
+
+/* Between transactions, statement bookkeeping needs no server: a named
+ * Parse is checked with the PostgreSQL grammar and recorded (the server
+ * prepares it on demand at its first Bind), Close of a statement forgets a
+ * name, Sync reports the idle status.  Holding no server here matters: a
+ * client that prepares synchronously while its other connections hold every
+ * server in open transactions (pgbench -M prepared) would otherwise wait on
+ * itself.  Returns true when the message was answered. */
+static bool answer_locally(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_wbuf *w;
+    size_t start;
+    char msg[256];
+    if (type == SW_FE_PARSE) {
+        sw_parse_msg m;
+        if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || !m.name[0]) return false;
+        w = sw_out_gen(&c->c);
+        start = w->len;
+        if (client_stmt(c, m.name)) {
+            snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
+            sw_build_error(w, 'E', "ERROR", "42P05", msg, NULL, NULL);
+            c->skip_until_sync = true;
+        } else {
+            PgQueryParseResult r = pg_query_parse(m.query);
+            if (r.error) {
+                snprintf(msg, sizeof msg, "%s", r.error->message);
+                sw_build_error(w, 'E', "ERROR", "42601", msg, NULL, NULL);
+                c->skip_until_sync = true;
+            } else if (client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types)) {
+                sw_build_empty(w, SW_BE_PARSE_COMPLETE);
+            } else {
+                sw_build_error(w, 'E', "ERROR", "53200", "out of memory", NULL, NULL);
+                c->skip_until_sync = true;
+            }
+            pg_query_free_parse_result(r);
+        }
+        sw_out_gen_done(&c->c, start);
+        return true;
+    }
+    if (type == SW_FE_CLOSE) {
+        sw_target_msg m;
+        if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || m.kind != 'S' || !m.name[0]) return false;
+        client_stmt_drop(c, m.name);
+        w = sw_out_gen(&c->c);
+        start = w->len;
+        sw_build_empty(w, SW_BE_CLOSE_COMPLETE);
+        sw_out_gen_done(&c->c, start);
+        return true;
+    }
+    if (type == SW_FE_SYNC) {
+        c->skip_until_sync = false;
+        w = sw_out_gen(&c->c);
+        start = w->len;
+        sw_build_ready(w, 'I');
+        sw_out_gen_done(&c->c, start);
+        return true;
+    }
+    if (type == SW_FE_FLUSH) return true;  /* output is flushed after the batch anyway */
+    return false;
 }
 
 /* Process the client's buffered messages.  Stops when a server is needed
@@ -454,6 +532,10 @@ void sw_relay_client(sw_client *c)
             }
             continue;
         }
+        if (!s && avail >= h.total && c->txn_status == 'I' && answer_locally(c, h.type, b->data + b->parse, h.total)) {
+            b->parse += h.total;
+            continue;
+        }
         if (!s) {
             if (c->terminate_after_txn) {
                 sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);
@@ -482,6 +564,7 @@ void sw_relay_client(sw_client *c)
         }
         const uint8_t *p = b->data + b->parse;
         b->parse += h.total;
+        sw_debug("C>%c pid=%d len=%u exp=%u", h.type, c->pid, h.total, s->expect.count);
         switch (h.type) {
         case SW_FE_QUERY: {
             sw_query_msg q;
@@ -685,6 +768,7 @@ void sw_server_relay(sw_server *s)
         }
         const uint8_t *p = b->data + b->parse;
         b->parse += h.total;
+        sw_debug("S>%c pid=%d len=%u exp=%u", h.type, c->pid, h.total, s->expect.count);
         relay_server_message(s, c, h.type, p, h.total);
         if (s->txn_status == 'I' && s->expect.count == 0 && h.type == SW_BE_READY) {
             emit_fakes(s);

@@ -542,221 +542,375 @@ typedef struct error_case {
 } error_case;
 
 static const error_case error_cases[] = {
-    {"unknown_key_with_hint", "listen:\n  host: 127.0.0.1\n  prot: 6432\n" TAIL,
+    {"unknown_key_with_hint",
+     "listen:\n"
+     "  host: 127.0.0.1\n"
+     "  prot: 6432\n"
+     TAIL,
      "test.yaml:3:3: error: unknown key \"prot\" in listen\n"
      "  hint: did you mean \"port\"?"},
-    {"unknown_key_no_hint", "pool:\n  banana: 1\n" TAIL,
+    {"unknown_key_no_hint",
+     "pool:\n"
+     "  banana: 1\n"
+     TAIL,
      "test.yaml:2:3: error: unknown key \"banana\" in pool"},
-    {"unknown_top_level_key", TAIL "lisen:\n  port: 1\n",
+    {"unknown_top_level_key",
+     TAIL
+     "lisen:\n"
+     "  port: 1\n",
      "test.yaml:7:1: error: unknown key \"lisen\" at top level\n"
      "  hint: did you mean \"listen\"?"},
     {"unknown_key_in_node",
-     "nodes:\n  - name: shard0\n    hots: db0\n    host: db0\n    database: shop\n    user: "
-     "postgres\n"
-     "databases: [{name: shop, default_node: shard0}]\nusers: [{name: app, auth: trust}]\n",
+     "nodes:\n"
+     "  - name: shard0\n"
+     "    hots: db0\n"
+     "    host: db0\n"
+     "    database: shop\n"
+     "    user: postgres\n"
+     "databases: [{name: shop, default_node: shard0}]\n"
+     "users: [{name: app, auth: trust}]\n",
      "test.yaml:3:5: error: unknown key \"hots\" in nodes[0]\n"
      "  hint: did you mean \"host\"?"},
-    {"port_not_integer", "listen:\n  port: abc\n" TAIL,
+    {"port_not_integer",
+     "listen:\n"
+     "  port: abc\n"
+     TAIL,
      "test.yaml:2:9: error: listen.port must be an integer between 1 and 65535, got \"abc\""},
-    {"port_too_large", "listen:\n  port: 65536\n" TAIL,
+    {"port_too_large",
+     "listen:\n"
+     "  port: 65536\n"
+     TAIL,
      "test.yaml:2:9: error: listen.port must be an integer between 1 and 65535, got \"65536\""},
-    {"port_is_a_sequence", "listen:\n  port: [1, 2]\n" TAIL,
+    {"port_is_a_sequence",
+     "listen:\n"
+     "  port: [1, 2]\n"
+     TAIL,
      "test.yaml:2:9: error: listen.port must be an integer between 1 and 65535, got a sequence"},
-    {"port_fractional", "listen:\n  port: 64.5\n" TAIL,
+    {"port_fractional",
+     "listen:\n"
+     "  port: 64.5\n"
+     TAIL,
      "test.yaml:2:9: error: listen.port must be an integer between 1 and 65535, got \"64.5\""},
     {"node_port_zero",
-     "nodes:\n  - {name: shard0, host: db0, port: 0, database: shop, user: postgres}\n"
-     "databases: [{name: shop, default_node: shard0}]\nusers: [{name: app, auth: trust}]\n",
+     "nodes:\n"
+     "  - {name: shard0, host: db0, port: 0, database: shop, user: postgres}\n"
+     "databases: [{name: shop, default_node: shard0}]\n"
+     "users: [{name: app, auth: trust}]\n",
      "test.yaml:2:37: error: nodes[0].port must be an integer between 1 and 65535, got \"0\""},
-    {"max_clients_zero", "listen:\n  max_clients: 0\n" TAIL,
-     "test.yaml:2:16: error: listen.max_clients must be an integer between 1 and 1000000, got "
-     "\"0\""},
-    {"pool_size_too_large", "pool:\n  size: 10001\n" TAIL,
+    {"max_clients_zero",
+     "listen:\n"
+     "  max_clients: 0\n"
+     TAIL,
+     "test.yaml:2:16: error: listen.max_clients must be an integer between 1 and 1000000, got \"0\""},
+    {"pool_size_too_large",
+     "pool:\n"
+     "  size: 10001\n"
+     TAIL,
      "test.yaml:2:9: error: pool.size must be an integer between 1 and 10000, got \"10001\""},
-    {"bad_pool_mode", "pool:\n  mode: transacton\n" TAIL,
+    {"bad_pool_mode",
+     "pool:\n"
+     "  mode: transacton\n"
+     TAIL,
      "test.yaml:2:9: error: pool.mode must be \"transaction\" or \"session\", got \"transacton\"\n"
      "  hint: did you mean \"transaction\"?"},
-    {"bad_pool_mode_far", "pool:\n  mode: statement\n" TAIL,
+    {"bad_pool_mode_far",
+     "pool:\n"
+     "  mode: statement\n"
+     TAIL,
      "test.yaml:2:9: error: pool.mode must be \"transaction\" or \"session\", got \"statement\""},
-    {"bad_log_level", "log:\n  level: verbose\n" TAIL,
-     "test.yaml:2:10: error: log.level must be one of \"error\", \"warning\", \"info\", \"debug\", "
-     "got "
-     "\"verbose\""},
-    {"bad_auth_method", TAIL "  - {name: x, auth: scram}\n",
-     "test.yaml:7:21: error: users[1].auth must be one of \"trust\", \"md5\", \"scram-sha-256\", "
-     "got "
-     "\"scram\""},
-    {"bad_duration_unit", "pool:\n  connect_timeout: 5 sec\n" TAIL,
-     "test.yaml:2:20: error: pool.connect_timeout must be a duration between 1ms and 596h, got \"5 "
-     "sec\"\n"
+    {"bad_log_level",
+     "log:\n"
+     "  level: verbose\n"
+     TAIL,
+     "test.yaml:2:10: error: log.level must be one of \"error\", \"warning\", \"info\", \"debug\", got \"verbose\""},
+    {"bad_auth_method",
+     TAIL
+     "  - {name: x, auth: scram}\n",
+     "test.yaml:7:21: error: users[1].auth must be one of \"trust\", \"md5\", \"scram-sha-256\", got \"scram\""},
+    {"bad_duration_unit",
+     "pool:\n"
+     "  connect_timeout: 5 sec\n"
+     TAIL,
+     "test.yaml:2:20: error: pool.connect_timeout must be a duration between 1ms and 596h, got \"5 sec\"\n"
      "  hint: write milliseconds, or a number with a unit: 250ms, 5s, 10m, 1h"},
-    {"bad_duration_fraction", "pool:\n  idle_timeout: 1.5h\n" TAIL,
-     "test.yaml:2:17: error: pool.idle_timeout must be a duration between 0 and 596h, got "
-     "\"1.5h\"\n"
+    {"bad_duration_fraction",
+     "pool:\n"
+     "  idle_timeout: 1.5h\n"
+     TAIL,
+     "test.yaml:2:17: error: pool.idle_timeout must be a duration between 0 and 596h, got \"1.5h\"\n"
      "  hint: write milliseconds, or a number with a unit: 250ms, 5s, 10m, 1h"},
-    {"negative_duration", "listen:\n  shutdown_timeout: -5s\n" TAIL,
-     "test.yaml:2:21: error: listen.shutdown_timeout must be a duration between 0 and 596h, got "
-     "\"-5s\""},
-    {"duration_overflow", "pool:\n  query_wait_timeout: 99999999999999999999s\n" TAIL,
-     "test.yaml:2:23: error: pool.query_wait_timeout must be a duration between 1ms and 596h, got "
-     "\"99999999999999999999s\""},
-    {"duration_too_large", "pool:\n  client_idle_timeout: 597h\n" TAIL,
-     "test.yaml:2:24: error: pool.client_idle_timeout must be a duration between 0 and 596h, got "
-     "\"597h\""},
-    {"zero_connect_timeout", "pool:\n  connect_timeout: 0s\n" TAIL,
-     "test.yaml:2:20: error: pool.connect_timeout must be a duration between 1ms and 596h, got "
-     "\"0s\""},
-    {"size_too_small", "limits:\n  max_message_size: 1023\n" TAIL,
-     "test.yaml:2:21: error: limits.max_message_size must be a size between 1kB and 1GB, got "
-     "\"1023\""},
-    {"size_too_large", "limits:\n  max_message_size: 2GB\n" TAIL,
-     "test.yaml:2:21: error: limits.max_message_size must be a size between 1kB and 1GB, got "
-     "\"2GB\""},
-    {"size_bad_unit", "limits:\n  max_message_size: 64TB\n" TAIL,
-     "test.yaml:2:21: error: limits.max_message_size must be a size between 1kB and 1GB, got "
-     "\"64TB\"\n"
+    {"negative_duration",
+     "listen:\n"
+     "  shutdown_timeout: -5s\n"
+     TAIL,
+     "test.yaml:2:21: error: listen.shutdown_timeout must be a duration between 0 and 596h, got \"-5s\""},
+    {"duration_overflow",
+     "pool:\n"
+     "  query_wait_timeout: 99999999999999999999s\n"
+     TAIL,
+     "test.yaml:2:23: error: pool.query_wait_timeout must be a duration between 1ms and 596h, got \"99999999999999999999s\""},
+    {"duration_too_large",
+     "pool:\n"
+     "  client_idle_timeout: 597h\n"
+     TAIL,
+     "test.yaml:2:24: error: pool.client_idle_timeout must be a duration between 0 and 596h, got \"597h\""},
+    {"zero_connect_timeout",
+     "pool:\n"
+     "  connect_timeout: 0s\n"
+     TAIL,
+     "test.yaml:2:20: error: pool.connect_timeout must be a duration between 1ms and 596h, got \"0s\""},
+    {"size_too_small",
+     "limits:\n"
+     "  max_message_size: 1023\n"
+     TAIL,
+     "test.yaml:2:21: error: limits.max_message_size must be a size between 1kB and 1GB, got \"1023\""},
+    {"size_too_large",
+     "limits:\n"
+     "  max_message_size: 2GB\n"
+     TAIL,
+     "test.yaml:2:21: error: limits.max_message_size must be a size between 1kB and 1GB, got \"2GB\""},
+    {"size_bad_unit",
+     "limits:\n"
+     "  max_message_size: 64TB\n"
+     TAIL,
+     "test.yaml:2:21: error: limits.max_message_size must be a size between 1kB and 1GB, got \"64TB\"\n"
      "  hint: write bytes, or a number with a unit: 512kB, 64MB, 1GB"},
-    {"duplicate_key", "listen:\n  port: 6432\n  host: h\n  port: 7432\n" TAIL,
+    {"duplicate_key",
+     "listen:\n"
+     "  port: 6432\n"
+     "  host: h\n"
+     "  port: 7432\n"
+     TAIL,
      "test.yaml:4:3: error: duplicate key \"port\" in listen, first defined at line 2"},
-    {"duplicate_section", "pool:\n  size: 2\n" TAIL "pool:\n  size: 3\n",
+    {"duplicate_section",
+     "pool:\n"
+     "  size: 2\n"
+     TAIL
+     "pool:\n"
+     "  size: 3\n",
      "test.yaml:9:1: error: duplicate key \"pool\" at top level, first defined at line 1"},
     {"duplicate_node_name",
-     "nodes:\n  - {name: shard0, host: a, database: d, user: u}\n  - {name: shard1, host: b, "
-     "database: d, user: u}\n"
+     "nodes:\n"
+     "  - {name: shard0, host: a, database: d, user: u}\n"
+     "  - {name: shard1, host: b, database: d, user: u}\n"
      "  - {name: shard0, host: c, database: d, user: u}\n"
-     "databases: [{name: shop, default_node: shard0}]\nusers: [{name: app, auth: trust}]\n",
+     "databases: [{name: shop, default_node: shard0}]\n"
+     "users: [{name: app, auth: trust}]\n",
      "test.yaml:4:12: error: duplicate node name \"shard0\", first defined at line 2"},
-    {"duplicate_user_name", TAIL "  - name: app\n    auth: trust\n",
+    {"duplicate_user_name",
+     TAIL
+     "  - name: app\n"
+     "    auth: trust\n",
      "test.yaml:7:11: error: duplicate user name \"app\", first defined at line 6"},
     {"duplicate_database_name",
-     TAIL "databases:\n"
-          "  - {name: shop, default_node: shard0}\n",
+     TAIL
+     "databases:\n"
+     "  - {name: shop, default_node: shard0}\n",
      "test.yaml:7:1: error: duplicate key \"databases\" at top level, first defined at line 3"},
     {"duplicate_database_entry",
      "nodes: [{name: n, host: h, database: d, user: u}]\n"
-     "databases:\n  - name: shop\n    default_node: n\n  - name: crm\n    default_node: n\n"
-     "  - name: shop\n    default_node: n\n"
+     "databases:\n"
+     "  - name: shop\n"
+     "    default_node: n\n"
+     "  - name: crm\n"
+     "    default_node: n\n"
+     "  - name: shop\n"
+     "    default_node: n\n"
      "users: [{name: app, auth: trust}]\n",
      "test.yaml:7:11: error: duplicate database name \"shop\", first defined at line 3"},
     {"unknown_default_node",
-     "nodes:\n  - {name: shard0, host: a, database: d, user: u}\n  - {name: shard1, host: b, "
-     "database: d, user: u}\n"
-     "databases:\n  - {name: shop, default_node: shard0}\n  - {name: crm, default_node: shard2}\n"
+     "nodes:\n"
+     "  - {name: shard0, host: a, database: d, user: u}\n"
+     "  - {name: shard1, host: b, database: d, user: u}\n"
+     "databases:\n"
+     "  - {name: shop, default_node: shard0}\n"
+     "  - {name: crm, default_node: shard2}\n"
      "users: [{name: app, auth: trust}]\n",
      "test.yaml:6:31: error: databases[1].default_node names unknown node \"shard2\"\n"
      "  hint: known nodes: shard0, shard1"},
     {"node_missing_host",
-     "nodes:\n  - name: shard0\n    database: shop\n    user: postgres\n"
-     "databases: [{name: shop, default_node: shard0}]\nusers: [{name: app, auth: trust}]\n",
+     "nodes:\n"
+     "  - name: shard0\n"
+     "    database: shop\n"
+     "    user: postgres\n"
+     "databases: [{name: shop, default_node: shard0}]\n"
+     "users: [{name: app, auth: trust}]\n",
      "test.yaml:2:5: error: node is missing required key \"host\""},
     {"database_missing_default_node",
-     "nodes: [{name: n, host: h, database: d, user: u}]\ndatabases:\n  - name: shop\n"
+     "nodes: [{name: n, host: h, database: d, user: u}]\n"
+     "databases:\n"
+     "  - name: shop\n"
      "users: [{name: app, auth: trust}]\n",
      "test.yaml:3:5: error: database is missing required key \"default_node\""},
     {"missing_users",
-     "nodes: [{name: n, host: h, database: d, user: u}]\ndatabases: [{name: shop, default_node: "
-     "n}]\n",
+     "nodes: [{name: n, host: h, database: d, user: u}]\n"
+     "databases: [{name: shop, default_node: n}]\n",
      "test.yaml:1:1: error: configuration is missing required key \"users\""},
     {"empty_nodes",
-     "nodes: []\ndatabases: [{name: shop, default_node: n}]\nusers: [{name: app, auth: trust}]\n",
+     "nodes: []\n"
+     "databases: [{name: shop, default_node: n}]\n"
+     "users: [{name: app, auth: trust}]\n",
      "test.yaml:1:8: error: nodes must not be empty\n"
      "  hint: declare at least one node"},
     {"nodes_not_a_sequence",
-     "nodes:\n  name: shard0\n  host: h\ndatabases: [{name: shop, default_node: n}]\n"
+     "nodes:\n"
+     "  name: shard0\n"
+     "  host: h\n"
+     "databases: [{name: shop, default_node: n}]\n"
      "users: [{name: app, auth: trust}]\n",
      "test.yaml:2:3: error: nodes must be a sequence of nodes, got a mapping\n"
      "  hint: start each node with \"- \" on its own line"},
     {"node_entry_not_a_mapping",
-     "nodes:\n  - shard0\ndatabases: [{name: shop, default_node: n}]\nusers: [{name: app, auth: "
-     "trust}]\n",
+     "nodes:\n"
+     "  - shard0\n"
+     "databases: [{name: shop, default_node: n}]\n"
+     "users: [{name: app, auth: trust}]\n",
      "test.yaml:2:5: error: nodes[0] must be a mapping, got \"shard0\""},
     {"bad_node_name",
-     "nodes:\n  - {name: 0shard, host: h, database: d, user: u}\n"
-     "databases: [{name: shop, default_node: n}]\nusers: [{name: app, auth: trust}]\n",
-     "test.yaml:2:12: error: nodes[0].name must be a name of letters, digits, '_' and '-', got "
-     "\"0shard\"\n"
+     "nodes:\n"
+     "  - {name: 0shard, host: h, database: d, user: u}\n"
+     "databases: [{name: shop, default_node: n}]\n"
+     "users: [{name: app, auth: trust}]\n",
+     "test.yaml:2:12: error: nodes[0].name must be a name of letters, digits, '_' and '-', got \"0shard\"\n"
      "  hint: start with a letter or '_', like shard0 or eu_west-1"},
-    {"empty_host", "listen:\n  host: \"\"\n" TAIL,
+    {"empty_host",
+     "listen:\n"
+     "  host: \"\"\n"
+     TAIL,
      "test.yaml:2:9: error: listen.host must be a non-empty string, got \"\""},
     {"null_node_user",
-     "nodes:\n  - name: n\n    host: h\n    database: d\n    user:\n"
-     "databases: [{name: shop, default_node: n}]\nusers: [{name: app, auth: trust}]\n",
+     "nodes:\n"
+     "  - name: n\n"
+     "    host: h\n"
+     "    database: d\n"
+     "    user:\n"
+     "databases: [{name: shop, default_node: n}]\n"
+     "users: [{name: app, auth: trust}]\n",
      "test.yaml:5:10: error: nodes[0].user must be a non-empty string, got an empty value"},
-    {"section_not_a_mapping", "listen: 6432\n" TAIL,
+    {"section_not_a_mapping",
+     "listen: 6432\n"
+     TAIL,
      "test.yaml:1:9: error: listen must be a mapping, got \"6432\""},
-    {"reset_query_mapping", "pool:\n  reset_query: {a: 1}\n" TAIL,
+    {"reset_query_mapping",
+     "pool:\n"
+     "  reset_query: {a: 1}\n"
+     TAIL,
      "test.yaml:2:16: error: pool.reset_query must be a string, got a mapping"},
     {"md5_with_scram_secret",
-     TAIL "  - name: legacy\n    auth: md5\n    password: '" SCRAM_OK "'\n",
-     "test.yaml:9:15: error: user \"legacy\" has auth md5 but its password is a SCRAM-SHA-256 "
-     "verifier\n"
-     "  hint: md5 cannot use a SCRAM secret; store a plaintext or md5 password, or use auth: "
-     "scram-sha-256"},
+     TAIL
+     "  - name: legacy\n"
+     "    auth: md5\n"
+     "    password: '" SCRAM_OK "'\n",
+     "test.yaml:9:15: error: user \"legacy\" has auth md5 but its password is a SCRAM-SHA-256 verifier\n"
+     "  hint: md5 cannot use a SCRAM secret; store a plaintext or md5 password, or use auth: scram-sha-256"},
     {"scram_with_md5_hash",
-     TAIL "  - name: modern\n    auth: scram-sha-256\n    password: " MD5_OK "\n",
-     "test.yaml:9:15: error: user \"modern\" has auth scram-sha-256 but its password is an md5 "
-     "hash\n"
-     "  hint: SCRAM cannot use an md5 hash; store a plaintext password or a SCRAM-SHA-256 "
-     "verifier, or use "
-     "auth: md5"},
-    {"md5_without_password", TAIL "  - name: legacy\n    auth: md5\n",
+     TAIL
+     "  - name: modern\n"
+     "    auth: scram-sha-256\n"
+     "    password: " MD5_OK "\n",
+     "test.yaml:9:15: error: user \"modern\" has auth scram-sha-256 but its password is an md5 hash\n"
+     "  hint: SCRAM cannot use an md5 hash; store a plaintext password or a SCRAM-SHA-256 verifier, or use auth: md5"},
+    {"md5_without_password",
+     TAIL
+     "  - name: legacy\n"
+     "    auth: md5\n",
      "test.yaml:7:5: error: user \"legacy\" has auth md5 but no password\n"
      "  hint: add a plaintext or md5 password, or use auth: trust"},
-    {"default_scram_without_password", TAIL "  - name: modern\n    pool_size: 2\n",
+    {"default_scram_without_password",
+     TAIL
+     "  - name: modern\n"
+     "    pool_size: 2\n",
      "test.yaml:7:5: error: user \"modern\" has auth scram-sha-256 but no password\n"
      "  hint: add a plaintext password or a SCRAM-SHA-256 verifier, or use auth: trust"},
     {"malformed_scram_secret",
-     TAIL "  - {name: m, password: 'SCRAM-SHA-256$4096:c2FsdA=$AAAA:AAAA'}\n",
+     TAIL
+     "  - {name: m, password: 'SCRAM-SHA-256$4096:c2FsdA=$AAAA:AAAA'}\n",
      "test.yaml:7:25: error: users[1].password is not a well-formed SCRAM-SHA-256 verifier\n"
      "  hint: expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, as in pg_authid"},
     {"scram_secret_zero_iterations",
-     TAIL "  - {name: m, password: 'SCRAM-SHA-256$0:AAAA$AAAA:AAAA'}\n",
+     TAIL
+     "  - {name: m, password: 'SCRAM-SHA-256$0:AAAA$AAAA:AAAA'}\n",
      "test.yaml:7:25: error: users[1].password is not a well-formed SCRAM-SHA-256 verifier\n"
      "  hint: expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, as in pg_authid"},
-    {"empty_user_password", TAIL "  - {name: m, password: ''}\n",
+    {"empty_user_password",
+     TAIL
+     "  - {name: m, password: ''}\n",
      "test.yaml:7:25: error: users[1].password must be a non-empty string, got \"\""},
-    {"user_pool_overrides", TAIL "  - {name: m, auth: trust, pool_size: 0, pool_mode: sesion}\n",
+    {"user_pool_overrides",
+     TAIL
+     "  - {name: m, auth: trust, pool_size: 0, pool_mode: sesion}\n",
      "test.yaml:7:39: error: users[1].pool_size must be an integer between 1 and 10000, got \"0\"\n"
-     "test.yaml:7:53: error: users[1].pool_mode must be \"transaction\" or \"session\", got "
-     "\"sesion\"\n"
+     "test.yaml:7:53: error: users[1].pool_mode must be \"transaction\" or \"session\", got \"sesion\"\n"
      "  hint: did you mean \"session\"?"},
-    {"yaml_unclosed_flow", "listen: [1, 2\npool: {}\n",
+    {"yaml_unclosed_flow",
+     "listen: [1, 2\n"
+     "pool: {}\n",
      "test.yaml:2:5: error: did not find expected ',' or ']'\n"
      "  hint: while parsing a flow sequence that starts at line 1, column 9"},
-    {"yaml_bad_indentation", "listen:\n  port: 1\n host: x\n" TAIL,
+    {"yaml_bad_indentation",
+     "listen:\n"
+     "  port: 1\n"
+     " host: x\n"
+     TAIL,
      "test.yaml:3:2: error: did not find expected key\n"
      "  hint: while parsing a block mapping that starts at line 1, column 1"},
-    {"yaml_tab_indentation", "listen:\n\tport: 1\n" TAIL,
+    {"yaml_tab_indentation",
+     "listen:\n"
+     "\tport: 1\n"
+     TAIL,
      "test.yaml:2:1: error: found character that cannot start any token\n"
      "  hint: YAML does not allow tabs for indentation; use spaces"},
-    {"yaml_unterminated_quote", "listen:\n  host: 'x\n",
+    {"yaml_unterminated_quote",
+     "listen:\n"
+     "  host: 'x\n",
      "test.yaml:3:1: error: found unexpected end of stream\n"
      "  hint: while scanning a quoted scalar that starts at line 2, column 9"},
-    {"yaml_invalid_utf8", "listen:\n  host: \xff\n",
+    {"yaml_invalid_utf8",
+     "listen:\n"
+     "  host: \xff\n",
      "test.yaml:2:9: error: invalid leading UTF-8 octet (byte 0xFF)\n"
      "  hint: the configuration must be UTF-8 text"},
-    {"empty_file", "",
+    {"empty_file",
+     "",
      "test.yaml:1:1: error: configuration is empty\n"
      "  hint: at least nodes, databases and users must be configured"},
-    {"comments_only", "# nothing here\n\n   # at all\n",
+    {"comments_only",
+     "# nothing here\n"
+     "\n"
+     "   # at all\n",
      "test.yaml:1:1: error: configuration is empty\n"
      "  hint: at least nodes, databases and users must be configured"},
-    {"empty_document", "---\n...\n",
+    {"empty_document",
+     "---\n"
+     "...\n",
      "test.yaml:1:1: error: configuration is empty\n"
      "  hint: at least nodes, databases and users must be configured"},
-    {"top_level_sequence", "- listen\n- pool\n",
+    {"top_level_sequence",
+     "- listen\n"
+     "- pool\n",
      "test.yaml:1:1: error: top level must be a mapping of sections, got a sequence"},
-    {"top_level_scalar", "just some text\n",
+    {"top_level_scalar",
+     "just some text\n",
      "test.yaml:1:1: error: top level must be a mapping of sections, got \"just some text\""},
-    {"two_documents", TAIL "---\nlisten: {}\n",
+    {"two_documents",
+     TAIL
+     "---\n"
+     "listen: {}\n",
      "test.yaml:7:1: error: a configuration file must hold a single YAML document\n"
      "  hint: remove this \"---\" and everything after it"},
-    {"alias", "nodes:\n  - &n0 {name: a, host: h, database: d, user: u}\n  - *n0\n",
+    {"alias",
+     "nodes:\n"
+     "  - &n0 {name: a, host: h, database: d, user: u}\n"
+     "  - *n0\n",
      "test.yaml:3:5: error: YAML aliases are not supported (*n0)\n"
      "  hint: write the value out in full"},
-    {"complex_key", "? [a, b]\n: 1\n",
+    {"complex_key",
+     "? [a, b]\n"
+     ": 1\n",
      "test.yaml:1:3: error: mapping keys must be scalars, not a sequence"},
-    {"escaped_key_is_quoted", "\"li\\tsten\": {}\n" TAIL,
+    {"escaped_key_is_quoted",
+     "\"li\\tsten\": {}\n"
+     TAIL,
      "test.yaml:1:1: error: unknown key \"li\\tsten\" at top level\n"
      "  hint: did you mean \"listen\"?"},
 };

@@ -187,16 +187,19 @@ int cmd_copy(int argc, char **argv)
     it_expect_value(conn, sql, want);
     it_expect_value(conn, "SELECT 'alive after bad copy'", "alive after bad copy");
 
-    /* 5. The client aborts with CopyFail. */
+    /* 5. The client aborts a good COPY with CopyFail. */
+    buf more = {0};
+    make_text(&more, 5 * rows, 5 * rows + 2000);
     snprintf(sql, sizeof sql, "COPY %s FROM STDIN", table);
-    res = copy_in(conn, sql, &bad, "client gave up");
+    res = copy_in(conn, sql, &more, "client gave up");
     it_expect_error(res, "57014", "client gave up", "COPY CopyFail");
     PQclear(res);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    it_expect_value(conn, sql, want);
 
     /* 6. A good COPY inside a transaction that is rolled back. */
     PQclear(it_exec_ok(conn, "BEGIN"));
-    buf more = {0};
-    make_text(&more, 5 * rows, 5 * rows + 100);
+    snprintf(sql, sizeof sql, "COPY %s FROM STDIN", table);
     res = copy_in(conn, sql, &more, NULL);
     it_expect_status(res, PGRES_COMMAND_OK, "COPY in transaction");
     PQclear(res);
