@@ -320,10 +320,14 @@ void sw_out_gen_done(sw_conn *dst, size_t start);
 /* Write the batch.  0 when written or in flight, negative on error (the
  * caller closes the connection). */
 int sw_out_flush(sw_conn *dst);
-/* True when dst cannot take more parts until its write completes. */
-static inline bool sw_out_busy(const sw_conn *dst)
+/* True when dst can take another message's parts now: when its batch is
+ * full it is written first.  False while a write is in flight (or failed;
+ * the caller finds out through the connection closing). */
+static inline bool sw_out_room(sw_conn *dst)
 {
-    return dst->out.writing || dst->out.nparts >= SW_IOV_MAX - 4;
+    if (dst->out.writing || dst->closing) return false;
+    if (dst->out.nparts >= SW_IOV_MAX - 4 && sw_out_flush(dst) < 0) return false;
+    return !dst->out.writing;
 }
 /* Make room so that `need` bytes fit after parse; false when impossible now
  * (a write still points into the buffer) or over the hard limit. */

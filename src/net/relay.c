@@ -211,7 +211,9 @@ void sw_client_unlink(sw_client *c, bool clean)
 /* ---------------------------------------------------------------- session settings */
 
 /* The transaction ended (ReadyForQuery 'I'): SET/RESET seen in it take
- * effect unless it rolled back. */
+ * effect unless it rolled back.  The server's own record follows what the
+ * statements did there: RESET returns a server to its default, which may
+ * differ from the client's startup value; the next sync mends that. */
 static void settle_sessops(sw_client *c, sw_server *s)
 {
     if (c->pending.n == 0) { c->txn_failed = false; return; }
@@ -220,16 +222,15 @@ static void settle_sessops(sw_client *c, sw_server *s)
             sw_sessop *op = &c->pending.ops[i];
             if (op->kind == SW_SESSOP_SET) {
                 sw_paramset_set(&c->wanted, op->name, op->sql);
+                if (s) sw_paramset_set(&s->applied, op->name, op->sql);
             } else if (op->kind == SW_SESSOP_RESET) {
                 sw_paramset_set(&c->wanted, op->name, sw_paramset_get(&c->startup, op->name));
+                if (s) sw_paramset_set(&s->applied, op->name, NULL);
             } else {
                 sw_paramset_copy(&c->wanted, &c->startup);
-                /* On the server RESET ALL/DISCARD ALL dropped everything we set. */
                 if (s) sw_paramset_free(&s->applied);
             }
         }
-        /* The server now runs with exactly what the client asked for. */
-        if (s) sw_paramset_copy(&s->applied, &c->wanted);
     }
     sw_sessops_clear(&c->pending);
     c->txn_failed = false;
@@ -496,7 +497,7 @@ void sw_relay_client(sw_client *c)
         if (c->c.stream_left) {
             /* The rest of a large CopyData passes through as it arrives. */
             if (avail == 0) break;
-            if (!c->c.stream_drop && (!s || sw_out_busy(&s->c))) break;
+            if (!c->c.stream_drop && (!s || !sw_out_room(&s->c))) break;
             uint32_t n = avail < c->c.stream_left ? avail : c->c.stream_left;
             if (!c->c.stream_drop) sw_out_src(&s->c, &c->c, b->data + b->parse, n);
             b->parse += n;
@@ -545,7 +546,9 @@ void sw_relay_client(sw_client *c)
             client_request_server(c);
             return;
         }
-        if (sw_out_busy(&s->c)) break;
+        if (!sw_out_room(&s->c)) break;
+        if (s->applied.fp != c->wanted.fp && s->txn_status == 'I' && s->expect.count == 0)
+            sw_relay_linked(c, s);  /* settings changed between transactions (RESET) */
         if (avail < h.total) {
             bool streamable = h.type == SW_FE_COPY_DATA;
             if (streamable && h.total > SW_BUF_WHOLE_MAX) {
@@ -729,7 +732,7 @@ void sw_server_relay(sw_server *s)
     while (!s->c.closing && !s->c.paused && s->client == c) {
         uint32_t avail = b->recv - b->parse;
         if (c->c.closing) break;
-        if (sw_out_busy(&c->c)) break;
+        if (!sw_out_room(&c->c)) break;
         if (s->c.stream_left) {
             if (avail == 0) break;
             uint32_t n = avail < s->c.stream_left ? avail : s->c.stream_left;

@@ -154,6 +154,17 @@ PGconn *it_connect_try(const char *conninfo, char *err, size_t errsz)
     /* Notices such as "table does not exist, skipping" are noise here;
      * checks that care install their own processor. */
     PQsetNoticeProcessor(conn, quiet_notice, NULL);
+    /* SW_ITEST_TRACE=FILE logs every protocol message, for debugging a
+     * failing check. */
+    const char *trace = getenv("SW_ITEST_TRACE");
+    if (trace && *trace) {
+        FILE *f = fopen(trace, "a");
+        if (f) {
+            setvbuf(f, NULL, _IOLBF, 0);
+            PQtrace(conn, f);
+            PQsetTraceFlags(conn, PQTRACE_SUPPRESS_TIMESTAMPS);
+        }
+    }
     return conn;
 }
 

@@ -1,0 +1,501 @@
+#!/usr/bin/env bash
+# bench/run.sh - throughput of shardwire against PgBouncer and direct
+# PostgreSQL, in one command.
+#
+# What it measures: pgbench (scale 10, 16 clients, 2 threads) runs the
+# select-only script (-S) and the TPC-B-like default script, each with the
+# simple, extended and prepared query protocols, against
+#   direct     one PostgreSQL 15 server, no pooler,
+#   pgbouncer  PgBouncer in transaction pooling, 8 server connections,
+#   shardwire  shardwire in transaction pooling, 8 server connections,
+# all on loopback on this machine, with SCRAM authentication everywhere.
+# It also samples the poolers' CPU time (/proc/PID/stat) around every run
+# and reports CPU seconds per 10k transactions.
+#
+# How to read it: the RATIO lines are shardwire tps divided by PgBouncer
+# and by direct tps.  Run-to-run noise on a small, shared machine is
+# +-10-20%, so compare ratios taken from one run (the three sides of a case
+# run back to back), not tps across runs.  pgbench, the pooler and
+# PostgreSQL share the same cores, so a pooler that burns more CPU also
+# slows the server: CPU per 10k transactions is the steadier number.
+# PgBouncer 1.18 does not support -M prepared in transaction pooling: that
+# cell shows FAIL, which is expected.
+#
+# Usage: bash bench/run.sh   (as root it installs missing Debian packages,
+# and runs PostgreSQL and PgBouncer as the "postgres" user).
+# Environment:
+#   BENCH_T=15            seconds per pgbench run
+#   BENCH_CASES="select tpcb"          scripts to run
+#   BENCH_MODES="simple extended prepared"   query protocols
+#   BENCH_TARGETS="direct pgbouncer shardwire"   sides to measure
+#   BENCH_CLIENTS=16 BENCH_THREADS=2 BENCH_SCALE=10
+#   SW_BIN=path           use this shardwire binary instead of building one
+#   SW_BUILD=dir          build directory (default <source>/build-bench)
+#   BENCH_KEEP=1          keep the scratch directory after a successful run
+#   PG_BINDIR=dir         PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
+# Exit status: 0 when every direct and shardwire run passed (PgBouncer
+# failures are only reported), 1 otherwise; logs are then kept.
+
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_T=${BENCH_T:-15}
+BENCH_CASES=${BENCH_CASES:-select tpcb}
+BENCH_MODES=${BENCH_MODES:-simple extended prepared}
+BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardwire}
+BENCH_CLIENTS=${BENCH_CLIENTS:-16}
+BENCH_THREADS=${BENCH_THREADS:-2}
+BENCH_SCALE=${BENCH_SCALE:-10}
+BENCH_KEEP=${BENCH_KEEP:-0}
+SW_BUILD=${SW_BUILD:-$SRC/build-bench}
+SW_BIN=${SW_BIN:-}
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+POOL_SIZE=8
+
+PACKAGES=(postgresql-15 pgbouncer libuv1-dev libpg-query-dev libprotobuf-c-dev libxxhash-dev
+    libyaml-dev libssl-dev libpq-dev cmake gcc pkg-config)
+
+# Clients see only what this script gives them: no ambient libpq settings or
+# password files.  GSS encryption is off because none of the servers offer it.
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE PGSERVICEFILE \
+    PGOPTIONS PGSSLMODE PGREQUIRESSL PGCONNECT_TIMEOUT PGTARGETSESSIONATTRS
+export PSQLRC=/dev/null PGGSSENCMODE=disable
+
+SCRATCH=
+PG_PORT='' PGB_PORT='' SW_PORT='' SW_PID=''
+PG_STARTED=0
+declare -A TPS=() ERR=() CPU=() TXN=()
+ANY_FAILED=0
+
+# ---------------------------------------------------------------- helpers
+
+say() { echo "== $*" >&2; }
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+is_root() { [[ $(id -u) == 0 ]]; }
+
+# as_pg CMD...: PostgreSQL and PgBouncer refuse to run as root, so as root
+# they run as "postgres", from a directory that user can read.
+as_pg() {
+    if is_root; then
+        (cd "$SCRATCH" && runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# Sockets from /proc/net/tcp{,6}, so no iproute2 is needed.  Ports there are
+# hex; state 0A is LISTEN.
+_tcp_sockets() { awk 'FNR > 1 { split($2, a, ":"); print a[2], $4 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null; }
+port_busy() { _tcp_sockets | grep -q "^$(printf '%04X' "$1") "; }
+port_listening() { _tcp_sockets | grep -q "^$(printf '%04X' "$1") 0A$"; }
+
+# free_port VAR: a loopback port nobody uses, never 5432/6432, below the kernel's
+# ephemeral range so outgoing connections cannot take it before we bind.
+TAKEN=" "
+free_port() {
+    local lo=20000 hi=60000 eph p _
+    read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=$hi
+    if ((eph > lo + 2000 && eph < hi)); then hi=$((eph - 1)); fi
+    for _ in $(seq 200); do
+        p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
+        [[ $p == 5432 || $p == 6432 || $TAKEN == *" $p "* ]] && continue
+        port_busy "$p" && continue
+        TAKEN+="$p "
+        printf -v "$1" '%s' "$p"
+        return 0
+    done
+    die "no free port found"
+}
+
+wait_listen() {  # PORT SECONDS
+    local deadline=$((SECONDS + $2))
+    until port_listening "$1"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+alive() {  # PID: running and not a zombie
+    local s
+    [[ -n ${1:-} ]] || return 1
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    [[ ${s:0:1} != Z ]]
+}
+
+# cpu_ticks PID: utime + stime of a process, in clock ticks (fields 14 and
+# 15 of /proc/PID/stat; the command name may contain spaces, so split after
+# its closing parenthesis).
+cpu_ticks() {
+    local s f
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+    read -r -a f <<<"${s##*) }"
+    echo $((f[11] + f[12]))
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# ---------------------------------------------------------------- setup
+
+ensure_packages() {
+    local p missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    is_root || die "missing Debian packages (run as root to install them): ${missing[*]}"
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q "${missing[@]}"
+}
+
+build_shardwire() {
+    if [[ -n $SW_BIN ]]; then
+        [[ -x $SW_BIN ]] || die "SW_BIN=$SW_BIN is not executable"
+        return 0
+    fi
+    say "building shardwire (Release) in $SW_BUILD"
+    # Tests off: they need cmocka, and the benchmark does not run them.
+    { cmake -S "$SRC" -B "$SW_BUILD" -DCMAKE_BUILD_TYPE=Release -DSW_TESTS=OFF &&
+        cmake --build "$SW_BUILD" -j"$(nproc)" --target shardwire; } >"$SCRATCH/build.log" 2>&1 ||
+        die "build failed, see $SCRATCH/build.log"
+    SW_BIN=$SW_BUILD/shardwire
+}
+
+make_scratch() {
+    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/shardwire-bench.XXXXXX")
+    chmod 755 "$SCRATCH"  # PostgreSQL and PgBouncer run as another user when we are root
+    mkdir -p "$SCRATCH/sock"
+}
+
+start_postgres() {
+    local data=$SCRATCH/pgdata attempt
+    say "initdb in $data"
+    if is_root; then chown -R postgres: "$SCRATCH"; fi
+    as_pg "$PG_BINDIR/initdb" -D "$data" -U postgres -A trust --no-sync -E UTF8 --locale=C \
+        >"$SCRATCH/initdb.log" 2>&1 || die "initdb failed, see $SCRATCH/initdb.log"
+    # Durability off: the benchmark measures the path through the poolers,
+    # not the disk.
+    cat >>"$data/postgresql.conf" <<EOF
+# ---- bench/run.sh
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$SCRATCH/sock'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+shared_buffers = 256MB
+password_encryption = 'scram-sha-256'
+lc_messages = 'C'
+EOF
+    printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 scram-sha-256" >"$data/pg_hba.conf"
+    for attempt in 1 2 3 4 5; do
+        free_port PG_PORT
+        # Later settings win: a retry simply overrides the port.
+        echo "port = $PG_PORT" >>"$data/postgresql.conf"
+        if as_pg "$PG_BINDIR/pg_ctl" -D "$data" -l "$SCRATCH/postgresql.log" -w -t 60 -s start \
+            >/dev/null 2>&1; then
+            PG_STARTED=1
+            break
+        fi
+        ((attempt < 5)) && grep -q "could not bind\|already in use" "$SCRATCH/postgresql.log" && continue
+        die "PostgreSQL did not start"
+    done
+    say "PostgreSQL 15 on 127.0.0.1:$PG_PORT"
+    psql_super -d postgres -c "CREATE ROLE bench LOGIN PASSWORD 'bench'" -c "CREATE DATABASE bench OWNER bench" \
+        >/dev/null
+}
+
+stop_postgres() {
+    ((PG_STARTED)) || return 0
+    as_pg "$PG_BINDIR/pg_ctl" -D "$SCRATCH/pgdata" -w -t 60 -s -m fast stop >/dev/null 2>&1 ||
+        as_pg "$PG_BINDIR/pg_ctl" -D "$SCRATCH/pgdata" -s -m immediate stop >/dev/null 2>&1
+    PG_STARTED=0
+}
+
+# psql as the superuser over the unix socket (trust).
+psql_super() { "$PG_BINDIR/psql" -X -w -q -At -v ON_ERROR_STOP=1 -h "$SCRATCH/sock" -p "$PG_PORT" -U postgres "$@"; }
+
+init_data() {
+    say "pgbench -i -s $BENCH_SCALE"
+    PGPASSWORD=bench "$PG_BINDIR/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U bench -i -s "$BENCH_SCALE" -q bench \
+        >"$SCRATCH/pgbench-init.log" 2>&1 || die "pgbench -i failed, see $SCRATCH/pgbench-init.log"
+    # Load the tables into shared_buffers so that the first timed run does
+    # not pay for it.  Best effort: pg_prewarm ships with postgresql-15.
+    psql_super -d bench -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+        -c "SELECT pg_prewarm(c.oid::regclass) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')" >/dev/null 2>&1 || true
+}
+
+start_pgbouncer() {
+    local verifier
+    # The auth file holds the SCRAM verifier, as in a production setup:
+    # PgBouncer then logs in to PostgreSQL with the keys the client's own
+    # SCRAM exchange proved.
+    verifier=$(psql_super -d postgres -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
+    [[ $verifier == SCRAM-SHA-256* ]] || die "bench's password is not stored as SCRAM: $verifier"
+    printf '"bench" "%s"\n' "$verifier" >"$SCRATCH/userlist.txt"
+    free_port PGB_PORT
+    cat >"$SCRATCH/pgbouncer.ini" <<EOF
+; written by bench/run.sh
+[databases]
+bench = host=127.0.0.1 port=$PG_PORT dbname=bench
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir = $SCRATCH/sock
+auth_type = scram-sha-256
+auth_file = $SCRATCH/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL_SIZE
+max_client_conn = 200
+pidfile = $SCRATCH/pgbouncer.pid
+logfile = $SCRATCH/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
+EOF
+    : >"$SCRATCH/pgbouncer.log"
+    if is_root; then chown postgres: "$SCRATCH/userlist.txt" "$SCRATCH/pgbouncer.ini" "$SCRATCH/pgbouncer.log"; fi
+    # Errors before it daemonizes go to stderr, the rest to its logfile.
+    as_pg pgbouncer -d "$SCRATCH/pgbouncer.ini" >"$SCRATCH/pgbouncer-start.log" 2>&1 ||
+        die "PgBouncer did not start"
+    wait_listen "$PGB_PORT" 15 || die "PgBouncer did not listen on $PGB_PORT"
+    say "PgBouncer $(pgbouncer --version | head -n1 | awk '{print $2}') on 127.0.0.1:$PGB_PORT"
+}
+
+pgbouncer_pid() { cat "$SCRATCH/pgbouncer.pid" 2>/dev/null || true; }
+
+stop_pgbouncer() {
+    local pid
+    pid=$(pgbouncer_pid)
+    alive "$pid" || return 0
+    kill -INT "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do alive "$pid" || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+start_shardwire() {
+    local conf=$SCRATCH/shardwire.yaml
+    [[ -n $SW_PORT ]] || free_port SW_PORT
+    cat >"$conf" <<EOF
+# written by bench/run.sh
+listen: {host: 127.0.0.1, port: $SW_PORT}
+pool: {mode: transaction, size: $POOL_SIZE}
+log: {level: warning}
+nodes:
+  - {name: pg, host: 127.0.0.1, port: $PG_PORT, database: bench, user: bench, password: bench}
+databases:
+  - {name: bench, default_node: pg}
+users:
+  - {name: bench, auth: scram-sha-256, password: bench}
+EOF
+    "$SW_BIN" --check -c "$conf" >>"$SCRATCH/shardwire.log" 2>&1 || die "shardwire rejected $conf"
+    "$SW_BIN" -c "$conf" >>"$SCRATCH/shardwire.log" 2>&1 &
+    SW_PID=$!
+    local deadline=$((SECONDS + 10))
+    until port_listening "$SW_PORT"; do
+        alive "$SW_PID" || die "shardwire exited during start-up"
+        ((SECONDS < deadline)) || die "shardwire did not listen on $SW_PORT"
+        sleep 0.1
+    done
+    say "shardwire $("$SW_BIN" --version | awk '{print $2}') (pid $SW_PID) on 127.0.0.1:$SW_PORT"
+}
+
+stop_shardwire() {
+    alive "$SW_PID" || return 0
+    kill -INT "$SW_PID" 2>/dev/null || true  # SIGINT: stop at once
+    for _ in $(seq 50); do alive "$SW_PID" || break; sleep 0.1; done
+    alive "$SW_PID" && kill -KILL "$SW_PID" 2>/dev/null
+    wait "$SW_PID" 2>/dev/null || true
+    SW_PID=
+}
+
+# ---------------------------------------------------------------- runs
+
+port_of() {
+    case $1 in
+    direct) echo "$PG_PORT" ;;
+    pgbouncer) echo "$PGB_PORT" ;;
+    shardwire) echo "$SW_PORT" ;;
+    esac
+}
+
+pooler_pid() {
+    case $1 in
+    pgbouncer) pgbouncer_pid ;;
+    shardwire) echo "$SW_PID" ;;
+    esac
+}
+
+# run_one TARGET CASE MODE: one timed pgbench run; fills TPS/ERR/CPU/TXN.
+run_one() {
+    local target=$1 case=$2 mode=$3 key="$1 $2 $3" out rc=0 pid t0=0 t1 n tps
+    local log="$SCRATCH/pgbench-$target-$case-$mode.log"
+    local -a script=()
+    [[ $case == select ]] && script=(-S)
+    pid=$(pooler_pid "$target")
+    [[ -n $pid ]] && t0=$(cpu_ticks "$pid")
+    # --foreground: Ctrl-C must reach pgbench; -n: the data was vacuumed by -i.
+    out=$(PGPASSWORD=bench timeout --foreground -k 10 $((BENCH_T + 60)) "$PG_BINDIR/pgbench" \
+        -h 127.0.0.1 -p "$(port_of "$target")" -U bench -n "${script[@]}" -M "$mode" \
+        -c "$BENCH_CLIENTS" -j "$BENCH_THREADS" -T "$BENCH_T" bench 2>&1) || rc=$?
+    printf '%s\n' "$out" >"$log"
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out")
+    n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+    if ((rc != 0)) || [[ -z $tps ]]; then
+        TPS[$key]=FAIL
+        ERR[$key]=$(grep -m1 -iE 'error|fatal|abort|could not|timeout' <<<"$out" || tail -n1 <<<"$out")
+        [[ -n ${ERR[$key]} ]] || ERR[$key]="pgbench exited with status $rc"
+        ((rc == 124)) && ERR[$key]="timed out after $((BENCH_T + 60)) s; ${ERR[$key]}"
+        [[ $target == pgbouncer ]] || ANY_FAILED=1
+    else
+        TPS[$key]=$tps
+    fi
+    if [[ -n $pid ]]; then
+        t1=$(cpu_ticks "$pid")
+        CPU[$key]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')
+        TXN[$key]=${n:-0}
+    fi
+    printf '   %-9s %-6s %-8s %s\n' "$target" "$case" "$mode" \
+        "${TPS[$key]} tps${ERR[$key]:+  (${ERR[$key]:0:100})}" >&2
+    # A crashed proxy would fail every later run: note it and start it again.
+    if [[ $target == shardwire ]] && ! alive "$SW_PID"; then
+        ERR[$key]="shardwire died (see shardwire.log); ${ERR[$key]:-}"
+        TPS[$key]=FAIL
+        ANY_FAILED=1
+        wait "$SW_PID" 2>/dev/null || true
+        say "shardwire died during the run, restarting it"
+        start_shardwire
+    fi
+}
+
+run_all() {
+    local case mode target
+    for case in $BENCH_CASES; do
+        for mode in $BENCH_MODES; do
+            # The three sides of a case run back to back, so slow drift of the
+            # machine affects them alike.
+            for target in $BENCH_TARGETS; do run_one "$target" "$case" "$mode"; done
+        done
+    done
+}
+
+# ---------------------------------------------------------------- report
+
+ratio() {  # A B -> A/B with two decimals, or n/a
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+per10k() {  # CPU_SECONDS TRANSACTIONS
+    awk -v c="$1" -v n="$2" 'BEGIN { if (c == "" || n + 0 == 0) print "n/a"; else printf "%.3f", c * 10000 / n }'
+}
+
+pct() {  # CPU_SECONDS -> share of one core over the run
+    awk -v c="$1" -v t="$BENCH_T" 'BEGIN { if (c == "") print "n/a"; else printf "%.0f%%", c * 100 / t }'
+}
+
+report() {
+    local case mode k d b s fails=""
+    echo
+    echo "pgbench scale $BENCH_SCALE, $BENCH_CLIENTS clients, $BENCH_THREADS threads, ${BENCH_T}s per run, pool size $POOL_SIZE"
+    printf '%-18s %12s %12s %12s %10s %10s\n' case direct pgbouncer shardwire sw/pgb sw/direct
+    for case in $BENCH_CASES; do
+        for mode in $BENCH_MODES; do
+            d=${TPS[direct $case $mode]:--} b=${TPS[pgbouncer $case $mode]:--} s=${TPS[shardwire $case $mode]:--}
+            printf '%-18s %12s %12s %12s %10s %10s\n' "$case/$mode" "$d" "$b" "$s" \
+                "$(ratio "$s" "$b")" "$(ratio "$s" "$d")"
+            for k in "direct $case $mode" "pgbouncer $case $mode" "shardwire $case $mode"; do
+                [[ -n ${ERR[$k]:-} ]] && fails+="  FAIL ${k// //}: ${ERR[$k]}"$'\n'
+            done
+        done
+    done
+    [[ -n $fails ]] && printf '\n%s' "$fails"
+
+    echo
+    echo "pooler CPU: seconds per 10k transactions (share of one core during the run)"
+    printf '%-18s %18s %18s\n' case pgbouncer shardwire
+    for case in $BENCH_CASES; do
+        for mode in $BENCH_MODES; do
+            b="pgbouncer $case $mode" s="shardwire $case $mode"
+            printf '%-18s %18s %18s\n' "$case/$mode" \
+                "$(per10k "${CPU[$b]:-}" "${TXN[$b]:-0}") ($(pct "${CPU[$b]:-}"))" \
+                "$(per10k "${CPU[$s]:-}" "${TXN[$s]:-0}") ($(pct "${CPU[$s]:-}"))"
+        done
+    done
+
+    echo
+    for case in $BENCH_CASES; do
+        for mode in $BENCH_MODES; do
+            s=${TPS[shardwire $case $mode]:-}
+            echo "RATIO $case $mode vs_pgbouncer=$(ratio "$s" "${TPS[pgbouncer $case $mode]:-}")" \
+                "vs_direct=$(ratio "$s" "${TPS[direct $case $mode]:-}")"
+        done
+    done
+}
+
+# ---------------------------------------------------------------- teardown
+
+dump_logs() {
+    local f
+    {
+        echo "==== bench failed; logs kept in $SCRATCH"
+        for f in build.log initdb.log postgresql.log pgbench-init.log pgbouncer-start.log pgbouncer.log shardwire.log; do
+            [[ -s $SCRATCH/$f ]] || continue
+            echo "---- $f (last 30 lines)"
+            tail -n 30 "$SCRATCH/$f"
+        done
+    } >&2
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    stop_shardwire
+    [[ -n $SCRATCH ]] && stop_pgbouncer
+    stop_postgres
+    if [[ -n $SCRATCH ]]; then
+        if ((rc != 0)); then
+            dump_logs
+        elif [[ $BENCH_KEEP == 1 ]]; then
+            echo "scratch directory kept: $SCRATCH" >&2
+        else
+            rm -rf "$SCRATCH"
+        fi
+    fi
+    exit "$rc"
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+    local w
+    for w in $BENCH_CASES; do [[ $w == select || $w == tpcb ]] || die "BENCH_CASES: unknown case '$w'"; done
+    for w in $BENCH_MODES; do [[ $w =~ ^(simple|extended|prepared)$ ]] || die "BENCH_MODES: unknown mode '$w'"; done
+    for w in $BENCH_TARGETS; do [[ $w =~ ^(direct|pgbouncer|shardwire)$ ]] || die "BENCH_TARGETS: unknown target '$w'"; done
+
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    ensure_packages
+    [[ -x $PG_BINDIR/postgres ]] || die "no PostgreSQL 15 in $PG_BINDIR"
+    make_scratch
+    build_shardwire
+    start_postgres
+    init_data
+    [[ " $BENCH_TARGETS " == *" pgbouncer "* ]] && start_pgbouncer
+    [[ " $BENCH_TARGETS " == *" shardwire "* ]] && start_shardwire
+    say "timed runs: ${BENCH_T}s each"
+    run_all
+    report
+    ((ANY_FAILED == 0)) || die "some direct or shardwire runs failed"
+}
+
+main "$@"
