@@ -64,6 +64,17 @@ static void janitor_cb(uv_timer_t *t)
     (void)t;
     uint64_t now = sw_now_ms();
     sw_pool_janitor(now);
+    int idle_ms = sw_g.conf->client_idle_timeout_ms;
+    if (idle_ms > 0) {
+        sw_client *next;
+        for (sw_client *c = sw_g.clients; c; c = next) {
+            next = c->next;
+            if (c->state == SW_CLIENT_IDLE && now - c->last_active_ms >= (uint64_t)idle_ms) {
+                sw_client_error(c, "FATAL", "57P05", "terminating connection due to idle-session timeout", NULL);
+                sw_client_close(c, "client idle timeout");
+            }
+        }
+    }
     if (sw_g.shutting_down) {
         if (sw_client_count() == 0) {
             sw_info("all clients gone, exiting");

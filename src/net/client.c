@@ -319,6 +319,34 @@ static void auth_failed(sw_client *c)
     client_fatal(c, "28P01", msg);
 }
 
+/* Deriving a verifier from a plaintext password costs 4096 PBKDF2 rounds
+ * (milliseconds on the loop): do it once per user and configuration. */
+static bool scram_secret_for_password(const sw_conf_user *u, sw_scram_secret *out)
+{
+    static sw_map cache;
+    static uint64_t cache_gen;
+    if (cache_gen != sw_g.conf_gen) {
+        uint32_t pos = 0;
+        sw_map_slot *sl;
+        while ((sl = sw_map_next(&cache, &pos))) free(sl->val);
+        sw_map_free(&cache);
+        cache_gen = sw_g.conf_gen;
+    }
+    uint64_t key = (uint64_t)(uintptr_t)u;
+    sw_scram_secret *sec = sw_map_get(&cache, key);
+    if (!sec) {
+        sec = malloc(sizeof *sec);
+        if (!sec) return false;
+        if (sw_scram_secret_from_password(u->password, NULL, 0, SW_SCRAM_DEFAULT_ITERATIONS, sec) != 0 ||
+            sw_map_put(&cache, key, sec) != 0) {
+            free(sec);
+            return false;
+        }
+    }
+    *out = *sec;
+    return true;
+}
+
 static void client_begin_auth(sw_client *c)
 {
     const sw_conf_user *u = sw_conf_user_find(sw_g.conf, c->user);
@@ -348,7 +376,7 @@ static void client_begin_auth(sw_client *c)
         bool have = false;
         if (u && u->scram_secret) have = sw_scram_secret_parse(u->scram_secret, &secret) == 0;
         else if (u && u->password)
-            have = sw_scram_secret_from_password(u->password, NULL, 0, SW_SCRAM_DEFAULT_ITERATIONS, &secret) == 0;
+            have = scram_secret_for_password(u, &secret);
         sw_scram_server_init(c->scram, have ? &secret : NULL);
         static const char *const mechs[] = {"SCRAM-SHA-256", NULL};
         sw_build_auth_sasl(w, mechs);
