@@ -66,6 +66,7 @@ PG_PORT='' PGB_PORT='' SW_PORT='' SW_PID=''
 PG_STARTED=0
 declare -A TPS=() ERR=() CPU=() TXN=()
 ANY_FAILED=0
+INIT_DONE=0
 
 # ---------------------------------------------------------------- helpers
 
@@ -87,11 +88,19 @@ as_pg() {
     fi
 }
 
-# Sockets from /proc/net/tcp{,6}, so no iproute2 is needed.  Ports there are
-# hex; state 0A is LISTEN.
-_tcp_sockets() { awk 'FNR > 1 { split($2, a, ":"); print a[2], $4 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null; }
-port_busy() { _tcp_sockets | grep -q "^$(printf '%04X' "$1") "; }
-port_listening() { _tcp_sockets | grep -q "^$(printf '%04X' "$1") 0A$"; }
+# _tcp_has PORT [STATE]: a TCP socket on that local port, read from
+# /proc/net/tcp{,6} so that no iproute2 is needed (ports there are hex, state
+# 0A is LISTEN).  One awk, no pipe: under pipefail, `... | grep -q` fails
+# when grep exits early and the writer gets SIGPIPE.
+_tcp_has() {
+    local f files=()
+    for f in /proc/net/tcp /proc/net/tcp6; do [[ -r $f ]] && files+=("$f"); done
+    awk -v p="$(printf '%04X' "$1")" -v st="${2:-}" '
+        FNR > 1 { split($2, a, ":"); if (a[2] == p && (st == "" || $4 == st)) found = 1 }
+        END { exit !found }' "${files[@]}"
+}
+port_busy() { _tcp_has "$1"; }
+port_listening() { _tcp_has "$1" 0A; }
 
 # free_port VAR: a loopback port nobody uses, never 5432/6432, below the kernel's
 # ephemeral range so outgoing connections cannot take it before we bind.
@@ -170,6 +179,9 @@ make_scratch() {
     SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/shardwire-bench.XXXXXX")
     chmod 755 "$SCRATCH"  # PostgreSQL and PgBouncer run as another user when we are root
     mkdir -p "$SCRATCH/sock"
+    if is_root && ! runuser -u postgres -- test -x "$SCRATCH"; then
+        die "user postgres cannot reach $SCRATCH: point TMPDIR at a directory it can traverse"
+    fi
 }
 
 start_postgres() {
@@ -229,6 +241,7 @@ init_data() {
     psql_super -d bench -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
         -c "SELECT pg_prewarm(c.oid::regclass) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')" >/dev/null 2>&1 || true
+    INIT_DONE=1
 }
 
 start_pgbouncer() {
@@ -303,7 +316,7 @@ EOF
         ((SECONDS < deadline)) || die "shardwire did not listen on $SW_PORT"
         sleep 0.1
     done
-    say "shardwire $("$SW_BIN" --version | awk '{print $2}') (pid $SW_PID) on 127.0.0.1:$SW_PORT"
+    say "shardwire (pid $SW_PID) on 127.0.0.1:$SW_PORT"
 }
 
 stop_shardwire() {
@@ -340,9 +353,10 @@ run_one() {
     [[ $case == select ]] && script=(-S)
     pid=$(pooler_pid "$target")
     [[ -n $pid ]] && t0=$(cpu_ticks "$pid")
-    # --foreground: Ctrl-C must reach pgbench; -n: the data was vacuumed by -i.
+    # --foreground: Ctrl-C must reach pgbench.  No vacuum: -i did it, and
+    # pgbench's own would go through the poolers too.
     out=$(PGPASSWORD=bench timeout --foreground -k 10 $((BENCH_T + 60)) "$PG_BINDIR/pgbench" \
-        -h 127.0.0.1 -p "$(port_of "$target")" -U bench -n "${script[@]}" -M "$mode" \
+        -h 127.0.0.1 -p "$(port_of "$target")" -U bench --no-vacuum "${script[@]}" -M "$mode" \
         -c "$BENCH_CLIENTS" -j "$BENCH_THREADS" -T "$BENCH_T" bench 2>&1) || rc=$?
     printf '%s\n' "$out" >"$log"
     tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' <<<"$out")
@@ -356,20 +370,28 @@ run_one() {
     else
         TPS[$key]=$tps
     fi
+    # A crashed proxy would fail every later run: note it and start it again.
+    if [[ $target == shardwire ]] && ! alive "$SW_PID"; then
+        local st=0
+        wait "$SW_PID" 2>/dev/null || st=$?
+        ((st > 128)) && st="signal $((st - 128)) ($(kill -l $((st - 128))))"
+        ERR[$key]="shardwire died, exit status $st (see shardwire.log); ${ERR[$key]:-}"
+        TPS[$key]=FAIL
+        ANY_FAILED=1
+    fi
     if [[ -n $pid ]]; then
         t1=$(cpu_ticks "$pid")
         CPU[$key]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')
-        TXN[$key]=${n:-0}
+        # A failed run's count says nothing about the cost of a transaction.
+        if [[ ${TPS[$key]} == FAIL ]]; then TXN[$key]=0; else TXN[$key]=${n:-0}; fi
     fi
-    printf '   %-9s %-6s %-8s %s\n' "$target" "$case" "$mode" \
-        "${TPS[$key]} tps${ERR[$key]:+  (${ERR[$key]:0:100})}" >&2
-    # A crashed proxy would fail every later run: note it and start it again.
+    if [[ ${TPS[$key]} == FAIL ]]; then
+        printf '   %-9s %-6s %-8s FAIL  %s\n' "$target" "$case" "$mode" "${ERR[$key]:0:120}" >&2
+    else
+        printf '   %-9s %-6s %-8s %8.0f tps\n' "$target" "$case" "$mode" "${TPS[$key]}" >&2
+    fi
     if [[ $target == shardwire ]] && ! alive "$SW_PID"; then
-        ERR[$key]="shardwire died (see shardwire.log); ${ERR[$key]:-}"
-        TPS[$key]=FAIL
-        ANY_FAILED=1
-        wait "$SW_PID" 2>/dev/null || true
-        say "shardwire died during the run, restarting it"
+        say "restarting shardwire"
         start_shardwire
     fi
 }
@@ -387,17 +409,20 @@ run_all() {
 
 # ---------------------------------------------------------------- report
 
+fmt_tps() {  # whole transactions per second, or the word as it is (FAIL, -)
+    if [[ $1 =~ ^[0-9.]+$ ]]; then printf '%.0f' "$1"; else printf '%s' "$1"; fi
+}
+
 ratio() {  # A B -> A/B with two decimals, or n/a
     awk -v a="$1" -v b="$2" 'BEGIN {
         if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
 }
 
-per10k() {  # CPU_SECONDS TRANSACTIONS
-    awk -v c="$1" -v n="$2" 'BEGIN { if (c == "" || n + 0 == 0) print "n/a"; else printf "%.3f", c * 10000 / n }'
-}
-
-pct() {  # CPU_SECONDS -> share of one core over the run
-    awk -v c="$1" -v t="$BENCH_T" 'BEGIN { if (c == "") print "n/a"; else printf "%.0f%%", c * 100 / t }'
+# cpu_cell CPU_SECONDS TRANSACTIONS: "s/10k (share of one core)", with the
+# run length as the denominator of the share.
+cpu_cell() {
+    awk -v c="$1" -v n="$2" -v t="$BENCH_T" 'BEGIN {
+        if (c == "" || n + 0 == 0) print "n/a"; else printf "%.3f (%.0f%%)", c * 10000 / n, c * 100 / t }'
 }
 
 report() {
@@ -408,7 +433,8 @@ report() {
     for case in $BENCH_CASES; do
         for mode in $BENCH_MODES; do
             d=${TPS[direct $case $mode]:--} b=${TPS[pgbouncer $case $mode]:--} s=${TPS[shardwire $case $mode]:--}
-            printf '%-18s %12s %12s %12s %10s %10s\n' "$case/$mode" "$d" "$b" "$s" \
+            printf '%-18s %12s %12s %12s %10s %10s\n' "$case/$mode" "$(fmt_tps "$d")" "$(fmt_tps "$b")" \
+                "$(fmt_tps "$s")" \
                 "$(ratio "$s" "$b")" "$(ratio "$s" "$d")"
             for k in "direct $case $mode" "pgbouncer $case $mode" "shardwire $case $mode"; do
                 [[ -n ${ERR[$k]:-} ]] && fails+="  FAIL ${k// //}: ${ERR[$k]}"$'\n'
@@ -423,9 +449,8 @@ report() {
     for case in $BENCH_CASES; do
         for mode in $BENCH_MODES; do
             b="pgbouncer $case $mode" s="shardwire $case $mode"
-            printf '%-18s %18s %18s\n' "$case/$mode" \
-                "$(per10k "${CPU[$b]:-}" "${TXN[$b]:-0}") ($(pct "${CPU[$b]:-}"))" \
-                "$(per10k "${CPU[$s]:-}" "${TXN[$s]:-0}") ($(pct "${CPU[$s]:-}"))"
+            printf '%-18s %18s %18s\n' "$case/$mode" "$(cpu_cell "${CPU[$b]:-}" "${TXN[$b]:-0}")" \
+                "$(cpu_cell "${CPU[$s]:-}" "${TXN[$s]:-0}")"
         done
     done
 
@@ -441,12 +466,17 @@ report() {
 
 # ---------------------------------------------------------------- teardown
 
-dump_logs() {
-    local f
+dump_logs() {  # RC
+    local f rc=$1
     {
-        echo "==== bench failed; logs kept in $SCRATCH"
+        if ((rc == 130 || rc == 143)); then echo "==== interrupted; logs kept in $SCRATCH"
+        else echo "==== bench failed; logs kept in $SCRATCH"; fi
         for f in build.log initdb.log postgresql.log pgbench-init.log pgbouncer-start.log pgbouncer.log shardwire.log; do
             [[ -s $SCRATCH/$f ]] || continue
+            # Steps that went through have nothing to say.
+            [[ $f == build.log && -x $SW_BIN ]] && continue
+            [[ $f == initdb.log && -e $SCRATCH/pgdata/postmaster.opts ]] && continue
+            [[ $f == pgbench-init.log && $INIT_DONE == 1 ]] && continue
             echo "---- $f (last 30 lines)"
             tail -n 30 "$SCRATCH/$f"
         done
@@ -462,7 +492,7 @@ cleanup() {
     stop_postgres
     if [[ -n $SCRATCH ]]; then
         if ((rc != 0)); then
-            dump_logs
+            dump_logs "$rc"
         elif [[ $BENCH_KEEP == 1 ]]; then
             echo "scratch directory kept: $SCRATCH" >&2
         else
