@@ -335,6 +335,9 @@ bool sw_iobuf_make_room(sw_conn *c, uint32_t need);
 /* c is going away while peer's outgoing batch may still point into c's
  * input buffer: hand the buffer to peer, which frees it once written. */
 void sw_conn_detach_input(sw_conn *c, sw_conn *peer);
+/* dst is closing: its queued write will be cancelled, so the source it
+ * points into may reuse those bytes now (and must not be touched later). */
+void sw_conn_forget_src(sw_conn *dst);
 void sw_conn_free_buffers(sw_conn *c);
 /* Close the handle; `freefn` runs in the close callback. */
 void sw_conn_close(sw_conn *c, uv_close_cb freefn);

@@ -93,6 +93,10 @@ void sw_client_close(sw_client *c, const char *why)
     if (c->c.closing) return;
     if (why) sw_info("client %s pid=%d closing: %s", c->addr, c->pid, why);
     if (c->state == SW_CLIENT_WAITING && c->pool) sw_pool_cancel_wait(c->pool, c);
+    /* Let a pending FATAL reach the client: closing a TCP handle cancels
+     * queued writes, so try once synchronously first. */
+    sw_out_flush(&c->c);
+    sw_conn_forget_src(&c->c);
     if (c->server) {
         sw_server *s = c->server;
         sw_conn_detach_input(&c->c, &s->c);
@@ -105,9 +109,6 @@ void sw_client_close(sw_client *c, const char *why)
     if (c->next) c->next->prev = c->prev;
     sw_g.n_clients--;
     client_set_state(c, SW_CLIENT_CLOSING);
-    /* Let a pending FATAL reach the client: closing a TCP handle cancels
-     * queued writes, so try once more synchronously first. */
-    sw_out_flush(&c->c);
     sw_conn_close(&c->c, client_free_cb);
 }
 

@@ -40,6 +40,15 @@ void sw_conn_detach_input(sw_conn *c, sw_conn *peer)
     c->in.cap = c->in.done = c->in.parse = c->in.recv = 0;
 }
 
+void sw_conn_forget_src(sw_conn *dst)
+{
+    sw_conn *src = dst->out.src;
+    if (!src) return;
+    dst->out.src = NULL;
+    src->in.done = src->in.parse;
+    src->paused = false;
+}
+
 void sw_conn_free_buffers(sw_conn *c)
 {
     free(c->in.data);

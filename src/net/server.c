@@ -45,9 +45,9 @@ void sw_server_close(sw_server *s, const char *why)
     if (why) sw_info("server %s pid=%d closing: %s", s->pool->key, s->be_pid, why);
     sw_client *c = s->client;
     server_set_state(s, SW_SERVER_CLOSING);
+    sw_conn_forget_src(&s->c);
     if (c) {
         sw_conn_detach_input(&s->c, &c->c);
-        sw_conn_detach_input(&c->c, &s->c);
         char msg[256];
         snprintf(msg, sizeof msg, "server connection to node \"%s\" lost: %s", s->pool->node_name,
                  why ? why : "closed");

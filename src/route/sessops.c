@@ -8,6 +8,7 @@
  * maybe, libpg_query (the PostgreSQL grammar) decides.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,14 @@ static const char *skip_space(const char *p, const char *end)
         if (p + 1 < end && p[0] == '-' && p[1] == '-') {
             while (p < end && *p != '\n') p++;
         } else if (p + 1 < end && p[0] == '/' && p[1] == '*') {
+            /* Block comments nest in PostgreSQL. */
+            int depth = 1;
             p += 2;
-            while (p + 1 < end && !(p[0] == '*' && p[1] == '/')) p++;
-            p = p + 2 <= end ? p + 2 : end;
+            while (p < end && depth > 0) {
+                if (p + 1 < end && p[0] == '/' && p[1] == '*') { depth++; p += 2; }
+                else if (p + 1 < end && p[0] == '*' && p[1] == '/') { depth--; p += 2; }
+                else p++;
+            }
         } else {
             return p;
         }
@@ -47,8 +53,11 @@ static bool maybe_session_statement(const char *sql, size_t len)
     const char *end = sql + len;
     const char *p = sql;
     for (;;) {
-        p = skip_space(p, end);
-        if (word_at(p, end, "set") || word_at(p, end, "reset") || word_at(p, end, "discard"))
+        /* p may be inside a literal (a ';' in a string): what looks like a
+         * comment from there must not hide the following ';'s, so the next
+         * ';' is searched from p, not from past the skipped "comment". */
+        const char *w = skip_space(p, end);
+        if (word_at(w, end, "set") || word_at(w, end, "reset") || word_at(w, end, "discard"))
             return true;
         const char *semi = memchr(p, ';', (size_t)(end - p));
         if (!semi) return false;
@@ -82,6 +91,51 @@ static int ops_push(sw_sessops *s, sw_sessop_kind kind, const char *name, const 
     return 0;
 }
 
+/* Narrow stmt[*off, *off + *len) to the statement's first through last
+ * token, leaving out blanks and comments around it: the text is replayed
+ * later with ";" and more statements after it, which a trailing "-- ..."
+ * comment would swallow.  Comment token starts are exact in libpg_query's
+ * scanner (some literal token ends are not), so the end is taken as the start
+ * of the trailing comments.  On any scanner trouble the text is kept whole. */
+static int trim_statement(const char *stmt, size_t slen, size_t *off, size_t *len)
+{
+    *off = 0;
+    *len = slen;
+    char *copy = strndup(stmt, slen);
+    if (!copy) return -ENOMEM;
+    PgQueryScanResult sr = pg_query_scan(copy);
+    free(copy);
+    PgQuery__ScanResult *t = NULL;
+    if (!sr.error)
+        t = pg_query__scan_result__unpack(NULL, sr.pbuf.len, (const uint8_t *)sr.pbuf.data);
+    if (t) {
+        size_t b = 0, e = slen;
+        bool any = false, tail = false;
+        for (size_t i = 0; i < t->n_tokens; i++) {
+            const PgQuery__ScanToken *tok = t->tokens[i];
+            if (tok->start < 0 || (size_t)tok->start > slen) { any = false; break; }
+            bool comment = tok->token == PG_QUERY__TOKEN__SQL_COMMENT || tok->token == PG_QUERY__TOKEN__C_COMMENT;
+            if (!comment) {
+                if (!any) b = (size_t)tok->start;
+                any = true;
+                tail = false;
+                e = slen;
+            } else if (any && !tail) {
+                tail = true;
+                e = (size_t)tok->start;
+            }
+        }
+        if (any && b < e) {
+            while (e > b && isspace((unsigned char)stmt[e - 1])) e--;
+            *off = b;
+            *len = e - b;
+        }
+        pg_query__scan_result__free_unpacked(t, NULL);
+    }
+    pg_query_free_scan_result(sr);
+    return 0;
+}
+
 void sw_sessops_clear(sw_sessops *s)
 {
     for (int i = 0; i < s->n; i++) {
@@ -112,9 +166,12 @@ int sw_sessops_scan(const char *sql, size_t len, sw_sessops *out)
             int rc = 0;
             switch (v->kind) {
             case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
-            case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_CURRENT:
-                rc = ops_push(out, SW_SESSOP_SET, v->name, sql + loc, slen);
+            case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_CURRENT: {
+                size_t off, n;
+                rc = trim_statement(sql + loc, slen, &off, &n);
+                if (rc == 0) rc = ops_push(out, SW_SESSOP_SET, v->name, sql + loc + off, n);
                 break;
+            }
             case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
             case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
                 rc = ops_push(out, SW_SESSOP_RESET, v->name, NULL, 0);
