@@ -139,6 +139,7 @@ typedef struct sw_expect {
     bool hidden;           /* reply belongs to shardwire, not the client: swallow it */
     uint8_t fake_type;     /* SW_EXP_FAKE: '1' ParseComplete, '3' CloseComplete, 'E' error */
     uint64_t stmt_id;      /* SW_EXP_PARSE: forget it on the server if the Parse fails */
+    uint64_t name_hash;    /* SW_EXP_PARSE from the client: its name, dropped on failure */
     char *error;           /* SW_EXP_FAKE 'E': "SQLSTATE\0message" (owned) */
 } sw_expect;
 
@@ -161,6 +162,7 @@ struct sw_server {
     sw_map stmts;          /* sw_stmt ids prepared on this connection */
     sw_paramset applied;   /* settings shardwire established here */
     sw_expectq expect;
+    int parses_unconfirmed;/* hidden Parses sent and not yet answered */
     uint64_t last_used_ms;
     uint64_t connect_start_ms; /* for the connect timeout (checked by the janitor) */
     sw_scram_client *scram;
@@ -269,6 +271,7 @@ struct sw_client {
     /* extended protocol */
     sw_map stmts;          /* sw_stmt_name_hash(name) -> sw_client_stmt */
     bool skip_until_sync;  /* after a proxy-generated error, drop until Sync */
+    bool held;             /* stopped after a Sync until on-demand Parses are confirmed */
     /* session state */
     sw_paramset startup;   /* from the startup packet: what RESET returns to */
     sw_paramset wanted;    /* committed session settings */

@@ -61,10 +61,21 @@ static void expect_pop(sw_server *s)
 {
     sw_expectq *q = &s->expect;
     sw_expect *e = &q->items[q->head];
+    if (e->kind == SW_EXP_PARSE && e->hidden) s->parses_unconfirmed--;
     free(e->error);
     e->error = NULL;
     q->head = (q->head + 1) & (q->cap - 1);
     q->count--;
+}
+
+static void client_stmt_drop_hash(sw_client *c, uint64_t name_hash, uint64_t stmt_id);
+
+/* A Parse we sent failed or was skipped: the server does not have the
+ * statement, and a client Parse that failed leaves no name behind. */
+static void parse_failed(sw_server *s, sw_expect *e)
+{
+    sw_map_del(&s->stmts, e->stmt_id);
+    if (e->name_hash && s->client) client_stmt_drop_hash(s->client, e->name_hash, e->stmt_id);
 }
 
 /* After an error the server skips everything up to Sync: so do we.  Parses
@@ -73,7 +84,7 @@ static void expect_skip_to_sync(sw_server *s)
 {
     sw_expect *e;
     while ((e = expect_head(s)) && e->kind != SW_EXP_SYNC && e->kind != SW_EXP_QUERY) {
-        if (e->kind == SW_EXP_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
+        if (e->kind == SW_EXP_PARSE && e->stmt_id) parse_failed(s, e);
         expect_pop(s);
     }
 }
@@ -139,6 +150,7 @@ static void ensure_prepared(sw_server *s, sw_stmt *st)
     sw_map_put(&s->stmts, st->id, st);
     sw_expect *e = expect_push(s, SW_EXP_PARSE, true);
     if (e) e->stmt_id = st->id;
+    s->parses_unconfirmed++;
 }
 
 static sw_client_stmt *client_stmt(sw_client *c, const char *name)
@@ -162,6 +174,16 @@ static sw_stmt *client_stmt_add(sw_client *c, const char *name, const char *quer
     }
     cs->stmt = st;
     return st;
+}
+
+static void client_stmt_drop_hash(sw_client *c, uint64_t name_hash, uint64_t stmt_id)
+{
+    sw_client_stmt *cs = sw_map_get(&c->stmts, name_hash);
+    if (!cs || cs->stmt->id != stmt_id) return;
+    sw_map_del(&c->stmts, name_hash);
+    sw_stmt_release(cs->stmt);
+    free(cs->name);
+    free(cs);
 }
 
 /* Forget the client's name (Close); the servers keep their copy for others. */
@@ -204,6 +226,7 @@ void sw_client_unlink(sw_client *c, bool clean)
     if (!s) return;
     c->server = NULL;
     s->client = NULL;
+    c->held = false;
     if (c->state == SW_CLIENT_ACTIVE) sw_client_set_state(c, SW_CLIENT_IDLE);
     sw_pool_release(s, clean);
 }
@@ -264,6 +287,7 @@ void sw_client_server_lost(sw_client *c, const char *sqlstate, const char *msg)
     }
     discard_client_input(c);
     c->skip_until_sync = false;
+    c->held = false;
     sw_sessops_clear(&c->pending);
     c->txn_status = 'I';
     if (c->pool && c->pool->mode == SW_POOL_SESSION) {
@@ -352,7 +376,10 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     sw_out_src(&s->c, &c->c, tail, tail_len);
     sw_map_put(&s->stmts, st->id, st);
     sw_expect *e = expect_push(s, SW_EXP_PARSE, false);
-    if (e) e->stmt_id = st->id;
+    if (e) {
+        e->stmt_id = st->id;
+        e->name_hash = sw_stmt_name_hash(m.name);
+    }
 }
 
 static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
@@ -492,6 +519,10 @@ void sw_relay_client(sw_client *c)
     uint32_t max = sw_g.conf->max_message_size;
     while (!c->c.closing && !c->c.paused) {
         if (c->state == SW_CLIENT_WAITING) return;
+        if (c->held) {
+            if (c->server && c->server->parses_unconfirmed > 0) break;
+            c->held = false;
+        }
         sw_server *s = c->server;
         uint32_t avail = b->recv - b->parse;
         if (c->c.stream_left) {
@@ -592,6 +623,9 @@ void sw_relay_client(sw_client *c)
             c->skip_until_sync = false;
             fwd(c, p, h.total);
             expect_push(s, SW_EXP_SYNC, false);
+            /* A later segment must not count on a Parse this one sent on
+             * demand: an error here would make the server skip it. */
+            if (s->parses_unconfirmed > 0) c->held = true;
             break;
         case SW_FE_FUNCTION_CALL:
             fwd(c, p, h.total);
@@ -612,6 +646,7 @@ void sw_relay_client(sw_client *c)
         }
         if (c->c.closing) return;
         emit_fakes(s);
+        if (c->held) break;
     }
     if (c->c.closing) return;
     if (b->done < b->parse && !(c->server && c->server->c.out.writing && c->server->c.out.src == &c->c)) {
@@ -628,6 +663,13 @@ void sw_relay_client(sw_client *c)
         return;
     }
     if (!c->c.closing && !c->c.paused && c->state != SW_CLIENT_WAITING) sw_conn_read_start(&c->c);
+}
+
+/* The server confirmed the Parses a held client was waiting for. */
+static void release_hold(sw_server *s)
+{
+    sw_client *c = s->client;
+    if (c && c->held && s->parses_unconfirmed == 0 && !c->c.paused) sw_relay_client(c);
 }
 
 /* ---------------------------------------------------------------- server -> client */
@@ -682,7 +724,7 @@ static void relay_server_message(sw_server *s, sw_client *c, uint8_t type, const
          * error too (its Bind would have failed). */
         forward = true;
         c->txn_failed = true;
-        if (e->kind == SW_EXP_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
+        if (e->kind == SW_EXP_PARSE && e->stmt_id) parse_failed(s, e);
         expect_pop(s);
         expect_skip_to_sync(s);
         break;
@@ -789,5 +831,6 @@ void sw_server_relay(sw_server *s)
         sw_server_close(s, "write to server failed");
         return;
     }
-    release_if_done(s);
+    release_hold(s);
+    if (!s->c.closing) release_if_done(s);
 }

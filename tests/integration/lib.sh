@@ -34,6 +34,11 @@ SW_ITEST=${SW_ITEST:-}
 SW_HOST=127.0.0.1
 export SW_HOST SW_DIRECT SW_SRC
 
+if [[ -z $SW_ITEST || ! -x $SW_ITEST ]]; then
+    echo "FAIL: $SW_TEST_NAME: SW_ITEST does not name the sw_itest binary (got '$SW_ITEST')" >&2
+    exit 1
+fi
+
 # Clients must see only what the tests give them: no ambient libpq settings,
 # no password files, no psqlrc.  GSS encryption negotiation is switched off
 # because no test server offers it (SSL stays at libpq's default "prefer",
@@ -43,7 +48,17 @@ unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE PGSERVICEF
     PGTARGETSESSIONATTRS PGCLIENTENCODING
 export PSQLRC=/dev/null PGGSSENCMODE=disable
 
-SW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sw-itest-$SW_TEST_NAME.XXXXXX")
+# Scratch space: $TMPDIR when set; otherwise /dev/shm when it is a tmpfs,
+# because creating the ~1300 files of a PostgreSQL data directory costs
+# about a second per node on a disk-backed /tmp and almost nothing in RAM.
+if [[ -n ${TMPDIR:-} ]]; then
+    SW_TMPBASE=$TMPDIR
+elif [[ -d /dev/shm && -w /dev/shm && $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]]; then
+    SW_TMPBASE=/dev/shm
+else
+    SW_TMPBASE=/tmp
+fi
+SW_TMP=$(mktemp -d "$SW_TMPBASE/sw-itest-$SW_TEST_NAME.XXXXXX")
 export PGPASSFILE=$SW_TMP/no-such-pgpass  # a missing file is silently ignored
 chmod 755 "$SW_TMP"  # PostgreSQL runs as another user when we are root
 SW_LOG=$SW_TMP/shardwire.log
@@ -52,12 +67,12 @@ SW_PID=
 SW_LISTEN_PORT=${SW_LISTEN_PORT:-}
 _SW_PG_NODES=()
 _SW_PORTS_TAKEN=" "
-declare -A _SW_DB_NODE=() _SW_PW=([sw_admin]=admin_pw [sw_scram]=scram_pw [sw_md5]=md5_pw [sw_trust]=)
+declare -A _SW_DB_NODE=() _SW_PW=([sw_admin]=admin_pw [sw_scram]=scram_pw [sw_md5]=md5_pw [sw_trust]="")
 declare -A _SESS_PID=() _SESS_W=() _SESS_R=()
 
 # ---------------------------------------------------------------- output
 
-step() { echo "--- $*"; }
+step() { echo "--- [${SECONDS}s] $*"; }
 ok() { echo "ok - $*"; }
 
 fail() {
@@ -130,7 +145,6 @@ sw_skip_test() {
     exit 0
 }
 
-[[ -n $SW_ITEST && -x $SW_ITEST ]] || fail "SW_ITEST does not name the sw_itest binary (got '$SW_ITEST')"
 
 # ---------------------------------------------------------------- ports
 
@@ -169,13 +183,19 @@ sw_wait_listen() {
 # ---------------------------------------------------------------- PostgreSQL
 
 # PostgreSQL refuses to run as root: then initdb/pg_ctl run as "postgres",
-# from a directory it can read.
+# from a directory it can read.  The session FIFOs are closed first: a
+# postmaster started from here would otherwise hold them open for its whole
+# life (sess_close relies on EOF).
 _pg_owner_run() {
-    if [[ $(id -u) == 0 ]]; then
-        (cd "$SW_TMP" && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
+    (
+        _sess_close_fds
+        cd "$SW_TMP"
+        if [[ $(id -u) == 0 ]]; then
+            exec runuser -u postgres -- "$@"
+        else
+            exec "$@"
+        fi
+    )
 }
 
 _pg_chown() {
@@ -240,12 +260,13 @@ host all sw_md5 127.0.0.1/32 md5
 host all all 127.0.0.1/32 scram-sha-256
 "
 
-# One initdb'd and provisioned data directory is cached under $TMPDIR and
-# copied for every node.  Its key covers this file and the server version,
-# so any change here rebuilds it; flock serialises parallel tests.
+# One initdb'd and provisioned data directory is cached in the scratch base
+# (see SW_TMPBASE) and copied for every node, so a test run pays for initdb
+# once.  Its key covers this file and the server version, so any change
+# here rebuilds it; flock serialises parallel tests.
 _sw_template() {
     [[ -n ${SW_TEMPLATE:-} && -f ${SW_TEMPLATE:-}/.complete ]] && return 0
-    local cache=${SW_ITEST_CACHE:-${TMPDIR:-/tmp}/shardwire-itest-cache-$(id -u)} key
+    local cache=${SW_ITEST_CACHE:-$SW_TMPBASE/shardwire-itest-cache-$(id -u)} key
     key=$({ "$PG_BINDIR/postgres" --version; cat "${BASH_SOURCE[0]}"; } | sha1sum | cut -c1-12)
     SW_TEMPLATE=$cache/template-$key
     [[ -f $SW_TEMPLATE/.complete ]] && return 0
@@ -277,7 +298,9 @@ _sw_template() {
         _pg_owner_run "$PG_BINDIR/pg_ctl" -D "$build/data" -w -t 60 -s -m fast stop
         [[ $out == *md5-ok* && $out == *scram-ok* ]] || { echo "$out" >&2; exit 1; }
         rm -f "$build/data/postmaster.opts"
-        rm -rf "$cache"/template-*
+        # Older templates (this file changed) go once nothing can still be
+        # copying them.
+        find "$cache" -maxdepth 1 -name 'template-*' -mmin +60 -exec rm -rf {} + 2>/dev/null || true
         touch "$build/.complete"
         mv "$build" "$SW_TEMPLATE"
     ) 9>"$cache/lock" || rc=$?
@@ -367,8 +390,8 @@ sw_config_write() {
     shift
     local mode=${SW_POOL_MODE:-transaction} size=${SW_POOL_SIZE:-4} level=${SW_LOG_LEVEL:-info}
     local qwt=5s ct=2s it=60s st=5s mms=1MB port=${SW_LISTEN_PORT:-} nodes="" per_role=0
-    local -a dbs=() users=()
-    local kv
+    local -a dbs=() users=() node_list=()
+    local kv n d u srv
     for kv in "$@"; do
         case $kv in
         mode=*) mode=${kv#*=} ;;
@@ -387,11 +410,9 @@ sw_config_write() {
         *) fail "sw_config_write: unknown option '$kv'" ;;
         esac
     done
-    local -a node_list
     if [[ -n $nodes ]]; then IFS=, read -r -a node_list <<<"$nodes"; else node_list=("${_SW_PG_NODES[@]}"); fi
     ((${#node_list[@]} > 0)) || fail "sw_config_write: no PostgreSQL node started"
     if ((${#dbs[@]} == 0)); then
-        local n
         for n in "${node_list[@]}"; do
             if [[ $n == "${node_list[0]}" ]]; then dbs+=("shop:$n"); else dbs+=("shop_$n:$n"); fi
         done
@@ -410,12 +431,10 @@ sw_config_write() {
             echo "  - {name: node_$n, host: 127.0.0.1, port: $(_pg_var PORT "$n"), database: shop, user: sw_admin, password: admin_pw}"
         done
         echo "databases:"
-        local d
         for d in "${dbs[@]}"; do
             echo "  - {name: ${d%%:*}, default_node: node_${d#*:}}"
         done
         echo "users:"
-        local u srv=""
         for u in "sw_scram:scram-sha-256:scram_pw" "sw_md5:md5:md5_pw" "sw_trust:trust" "${users[@]}"; do
             local uname=${u%%:*} rest=${u#*:} auth pw
             auth=${rest%%:*}
@@ -552,7 +571,8 @@ sw_conninfo() {
     local user=${1:-${SW_USER:-sw_scram}} db=${2:-${SW_DB:-shop}}
     shift $(($# < 2 ? $# : 2))
     _sw_resolve "$user" "$db"
-    local ci="host=$_R_HOST port=$_R_PORT user=$_R_USER dbname=$(_ci_quote "$_R_DB") connect_timeout=10"
+    local ci
+    ci="host=$_R_HOST port=$_R_PORT user=$_R_USER dbname=$(_ci_quote "$_R_DB") connect_timeout=10"
     [[ -n $_R_PW ]] && ci+=" password=$(_ci_quote "$_R_PW")"
     if (($# > 0)); then ci+=" $*"; fi
     printf '%s' "$ci"
@@ -644,8 +664,9 @@ sess_close() {
     [[ -n $pid ]] || return 0
     fd=${_SESS_W[$name]}
     exec {fd}>&-
-    local deadline=$((SECONDS + 5))
+    local deadline=$((SECONDS + 3))
     while _sw_alive "$pid" && ((SECONDS < deadline)); do sleep 0.05; done
+    _sw_alive "$pid" && echo "session $name: runner did not exit on EOF, killing it" >&2
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     fd=${_SESS_R[$name]}
@@ -664,6 +685,16 @@ _sw_kill_tree() {  # PID: the process and everything it started
 _sw_dump_logs() {
     {
         echo "==== $SW_TEST_NAME failed; scratch dir $SW_TMP"
+        if [[ -n $SW_PID ]] && ! _sw_alive "$SW_PID"; then
+            local st=0
+            wait "$SW_PID" 2>/dev/null || st=$?
+            if ((st > 128)); then
+                echo "---- shardwire (pid $SW_PID) had died: status $st (signal $(kill -l $((st - 128)) 2>/dev/null))"
+            else
+                echo "---- shardwire (pid $SW_PID) had exited: status $st"
+            fi
+            SW_PID=
+        fi
         if [[ -s $SW_LOG ]]; then
             echo "---- shardwire log (last 300 lines of $SW_LOG)"
             tail -n 300 "$SW_LOG"
@@ -700,7 +731,6 @@ _sw_cleanup() {
     for n in "${_SW_PG_NODES[@]}"; do
         pg_running "$n" && pg_kill "$n" >/dev/null 2>&1
     done
-    wait 2>/dev/null
     if [[ ${SW_KEEP_TMP:-0} == 1 ]]; then
         echo "scratch dir kept: $SW_TMP" >&2
     else

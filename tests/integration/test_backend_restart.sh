@@ -15,7 +15,7 @@ pg_start b
 for pass in transaction:immediate session:fast; do
     mode=${pass%%:*} how=${pass#*:}
     step "[$mode pooling] set up"
-    sw_config_write "$SW_TMP/sw.yaml" mode=$mode size=2 connect_timeout=2s query_wait_timeout=3s
+    sw_config_write "$SW_TMP/sw.yaml" "mode=$mode" size=2 connect_timeout=2s query_wait_timeout=3s
     sw_start "$SW_TMP/sw.yaml"
     sess_open victim "$(sw_conninfo sw_scram shop)"
     sess_open other "$(sw_conninfo sw_scram shop_b)"

@@ -11,7 +11,7 @@ sw_config_write "$SW_TMP/sw.yaml" mode=transaction size=4
 sw_start "$SW_TMP/sw.yaml"
 
 step "cancel in transaction pooling"
-sw_itest cancel "$(sw_conninfo)" "$(sw_conninfo sw_md5)"
+sw_itest cancel "$(sw_conninfo)" "$(sw_conninfo "" "" application_name=bystander)"
 ok "cancel, with a bystander on another server connection"
 
 step "cancel with several clients at once"
@@ -30,7 +30,7 @@ if sw_proxy_only "session pooling variant is the same as above against PostgreSQ
     sw_stop
     sw_config_write "$SW_TMP/sw.yaml" mode=session size=4
     sw_start "$SW_TMP/sw.yaml"
-    sw_itest cancel "$(sw_conninfo)" "$(sw_conninfo sw_md5)"
+    sw_itest cancel "$(sw_conninfo)" "$(sw_conninfo "" "" application_name=bystander)"
     ok "cancel in session pooling"
 fi
 

@@ -23,11 +23,10 @@ ok "prepared statements"
 step "named prepared statements, 3 clients on 2 server connections"
 pids=()
 for i in 1 2 3; do
-    user=$( ((i == 2)) && echo sw_md5 || echo sw_scram)
-    sw_itest prepared "$(sw_conninfo "$user")" 300 >"$SW_TMP/prep_$i.log" 2>&1 &
+    sw_itest prepared "$(sw_conninfo "" "" "application_name=prep_$i")" 300 >"$SW_TMP/prep_$i.log" 2>&1 &
     pids+=($!)
 done
-sw_itest pipeline "$(sw_conninfo sw_trust)" >"$SW_TMP/pipe_conc.log" 2>&1 &
+sw_itest pipeline "$(sw_conninfo)" >"$SW_TMP/pipe_conc.log" 2>&1 &
 pids+=($!)
 for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || fail "concurrent client $((i + 1)) failed: $(cat "$SW_TMP"/prep_$((i + 1)).log "$SW_TMP/pipe_conc.log" 2>/dev/null | grep FAIL)"

@@ -13,7 +13,8 @@ sw_config_write "$SW_TMP/sw.yaml" mode=transaction size=1
 sw_start "$SW_TMP/sw.yaml"
 
 ci_a=$(sw_conninfo sw_scram shop "options='-c intervalstyle=iso_8601'" application_name=itest_a)
-ci_b=$(sw_conninfo sw_md5 shop application_name=itest_b)
+# Same user and database for both: one pool, one server connection.
+ci_b=$(sw_conninfo sw_scram shop application_name=itest_b)
 
 step "startup parameters of a single client"
 PGTZ=Asia/Tokyo PGDATESTYLE="SQL, DMY" sw_itest params "$ci_a" \
