@@ -728,6 +728,13 @@ _sw_cleanup() {
         sw_wait_exit 5 >/dev/null 2>&1 || { kill -KILL "$SW_PID" 2>/dev/null; wait "$SW_PID" 2>/dev/null; }
     fi
     for p in $(jobs -p); do _sw_kill_tree "$p"; done
+    # A sanitizer build reports memory errors, leaks (at exit) and undefined
+    # behaviour in shardwire's log: any report fails the test.
+    if [[ -s $SW_LOG ]] && grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$SW_LOG"; then
+        echo "---- sanitizer report in $SW_LOG:" >&2
+        grep -E -A30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$SW_LOG" | head -60 >&2
+        rc=1
+    fi
     for n in "${_SW_PG_NODES[@]}"; do
         pg_running "$n" && pg_kill "$n" >/dev/null 2>&1
     done
