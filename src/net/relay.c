@@ -326,8 +326,10 @@ static void client_request_server(sw_client *c)
     }
     sw_client_set_state(c, SW_CLIENT_WAITING);
     c->wait_start_ms = sw_now_ms();
-    sw_conn_read_stop(&c->c);
     sw_pool_acquire(c->pool, c);
+    /* Only a queued client stops reading: linking at once (the common
+     * case) then costs no epoll_ctl pair per transaction. */
+    if (c->state == SW_CLIENT_WAITING) sw_conn_read_stop(&c->c);
 }
 
 /* Forward message [p, p+total) unchanged. */
