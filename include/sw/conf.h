@@ -42,10 +42,110 @@ typedef struct sw_conf_user {
     int pool_mode;       /* -1 = pool default, else sw_pool_mode */
 } sw_conf_user;
 
+/* ------------------------------------------------------------------ sharding */
+
+/* Type of a shard key: how its values are read and compared.  Integer keys
+ * hash and compare as int64 whatever their spelling (42, '42', 42::int8, a
+ * binary Bind value); text hashes its bytes; numeric compares exactly. */
+typedef enum sw_key_type {
+    SW_KEY_INT = 0,       /* smallint, integer, bigint */
+    SW_KEY_TEXT = 1,      /* text, varchar, char */
+    SW_KEY_NUMERIC = 2,   /* numeric/decimal, exact */
+    SW_KEY_DATE = 3,      /* date: days since 2000-01-01 */
+    SW_KEY_TIMESTAMP = 4, /* timestamp/timestamptz: microseconds since 2000-01-01 UTC */
+} sw_key_type;
+
+typedef enum sw_fn_kind {
+    SW_FN_HASH = 0,       /* XXH3-64 of the key onto buckets, buckets onto targets */
+    SW_FN_RANGE = 1,      /* ordered [from, to) ranges */
+    SW_FN_LIST = 2,       /* value lists */
+    SW_FN_RING = 3,       /* consistent-hash ring, weighted, virtual nodes */
+    SW_FN_DIRECTORY = 4,  /* key -> node looked up in a table on a node */
+    SW_FN_EMBEDDED = 5,   /* shard-aware IDs carrying their source bucket */
+} sw_fn_kind;
+
+/* One [from, to) range; from/to are the YAML spellings, NULL = open end. */
+typedef struct sw_conf_range {
+    char *from;
+    char *to;
+    int target;          /* index into the function's targets */
+    int line, col;
+} sw_conf_range;
+
+/* One list entry: these values go to target. */
+typedef struct sw_conf_list {
+    char **values;
+    int n_values;
+    int target;
+    int line, col;
+} sw_conf_list;
+
+/* A sharding function: maps a key value to one of its targets.  Targets are
+ * node names, except for a table-suffix function (range or list entries
+ * that name `table:` instead of `node:`), whose targets are physical table
+ * names that all live on the node of the table using the function. */
+typedef struct sw_conf_function {
+    char *name;
+    sw_fn_kind kind;
+    sw_key_type type;     /* SW_FN_EMBEDDED: always SW_KEY_INT */
+    int line, col;
+    char **targets;       /* node or physical table names, distinct */
+    int *target_node;     /* per target: node index, or -1 for table targets */
+    int n_targets;
+    bool table_targets;   /* table-suffix function */
+    /* hash */
+    int buckets;          /* default 1024, power of two, 1..65536 */
+    int *bucket_target;   /* [buckets]: target of each bucket */
+    /* ring */
+    int *weights;         /* [n_targets], >= 1 */
+    int vnodes;           /* points per unit of weight, default 160 */
+    /* range */
+    sw_conf_range *ranges; /* in file order, checked: no overlaps, no gaps unless default */
+    int n_ranges;
+    /* list */
+    sw_conf_list *lists;
+    int n_lists;
+    int default_target;   /* range, list: target of unmatched values, -1 = error */
+    /* directory */
+    int dir_node;         /* node holding the mapping table */
+    char *dir_query;      /* one $1 parameter, returns the node name */
+    int cache_ttl_ms;     /* default 60s */
+    int cache_size;       /* entries, default 100000 */
+    /* embedded */
+    int source;           /* index of the hash function whose bucket the ID carries */
+    int seq_bits;         /* low bits of randomness/sequence, default 12 */
+    int slot_bits;        /* log2(source buckets) */
+    int64_t epoch_ms;     /* time origin of IDs, default 2024-01-01T00:00:00Z */
+} sw_conf_function;
+
+typedef enum sw_table_kind {
+    SW_TABLE_SHARDED = 0,   /* rows spread by key and function */
+    SW_TABLE_REFERENCE = 1, /* a full copy on every node (or on `nodes`) */
+    SW_TABLE_PINNED = 2,    /* vertical split: the whole table on one node */
+} sw_table_kind;
+
+/* A table the router knows about.  Anything unlisted lives on the
+ * database's default node. */
+typedef struct sw_conf_table {
+    char *schema;         /* NULL = matches references in any schema */
+    char *name;           /* as PostgreSQL stores it (unquoted names lower-case) */
+    sw_table_kind kind;
+    char *key;            /* SHARDED: key column */
+    int function;         /* SHARDED: index into functions */
+    int node;             /* PINNED: its node; SHARDED with a table-suffix function: node of the parts; else -1 */
+    int *nodes;           /* REFERENCE: nodes holding copies (NULL = all) */
+    int n_nodes;
+    char *id_column;      /* column filled by shardwire_next_id(table, key), or NULL */
+    int id_function;      /* SW_FN_EMBEDDED function generating it, or -1 */
+    int line, col;
+} sw_conf_table;
+
 /* A client-facing (logical) database. */
 typedef struct sw_conf_database {
     char *name;
     int default_node;    /* index into nodes */
+    sw_conf_table *tables;
+    int n_tables;
 } sw_conf_database;
 
 typedef struct sw_conf {
@@ -79,6 +179,8 @@ typedef struct sw_conf {
     int n_users;
     sw_conf_database *databases;
     int n_databases;
+    sw_conf_function *functions;
+    int n_functions;
 } sw_conf;
 
 /* Load and validate path.  On success returns 0 and *out (caller frees with
@@ -97,6 +199,7 @@ void sw_conf_free(sw_conf *c);
 const sw_conf_user *sw_conf_user_find(const sw_conf *c, const char *name);
 const sw_conf_database *sw_conf_database_find(const sw_conf *c, const char *name);
 int sw_conf_node_index(const sw_conf *c, const char *name);
+int sw_conf_function_index(const sw_conf *c, const char *name);
 
 const char *sw_pool_mode_name(sw_pool_mode m);
 const char *sw_auth_method_name(sw_auth_method m);

@@ -11,10 +11,14 @@
  * come out top to bottom), then missing required keys, then the section's
  * cross-field check - but only if everything inside parsed cleanly, so one
  * mistake does not cascade into a page of follow-on errors.  Cross-section
- * references (a database's default_node) are resolved by the top-level check
- * once every node is known, regardless of the order of sections in the file.
+ * references (a database's default_node; the nodes and functions that
+ * sharding functions and tables name, see sharding.c) are resolved by the
+ * top-level check once every node is known, regardless of the order of
+ * sections in the file.
  */
 #include "conf_int.h"
+
+#include "sw/shard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,10 +37,6 @@ _Static_assert(sizeof(sw_log_level) == sizeof(int), "enum fields are stored as i
 
 /* Larger files are certainly a mistake (a log, a dump) rather than config. */
 #define SW_CONF_MAX_FILE (16 * 1024 * 1024)
-
-/* Timeouts are stored as int milliseconds; 596h is the largest whole number
- * of hours that fits, and a friendlier bound to print than 2147483647ms. */
-#define SW_MAX_DURATION_MS (596LL * 60 * 60 * 1000)
 
 #define KB 1024LL
 #define MB (1024LL * 1024)
@@ -75,8 +75,6 @@ static int database_set_default_node(sw_conf_ctx *ctx, const sw_conf_field *f, c
                                      const char *path, void *obj);
 static int root_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, void *obj);
 
-#define KEY(k, kd, fl, type, member) \
-    .key = (k), .kind = (kd), .flags = (fl), .offset = offsetof(type, member)
 #define DURATION_MAX .max = SW_MAX_DURATION_MS
 
 static const sw_conf_field listen_fields[] = {
@@ -131,6 +129,8 @@ static const sw_conf_field database_fields[] = {
     {KEY("name", SW_CONF_STR, SW_CONF_REQUIRED | SW_CONF_UNIQUE, sw_conf_database, name)},
     {KEY("default_node", SW_CONF_CUSTOM, SW_CONF_REQUIRED, sw_conf_database, default_node),
      .set = database_set_default_node},
+    {KEY("tables", SW_CONF_LIST, 0, sw_conf_database, tables), .section = &sw_conf_table_section,
+     .count_offset = offsetof(sw_conf_database, n_tables)},
     {.key = NULL},
 };
 
@@ -164,6 +164,7 @@ static const sw_conf_section database_section = {
     .fields = database_fields,
     .size = sizeof(sw_conf_database),
     .line_offset = -1,
+    .check = sw_conf_database_check,
 };
 static const sw_conf_section user_section = {
     .noun = "user",
@@ -174,16 +175,19 @@ static const sw_conf_section user_section = {
     .cleanup = user_cleanup,
 };
 
-/* The top level.  databases[].default_node names a node; root_check
- * resolves it once the whole file is read, so sections may come in any
- * order. */
+/* The top level.  databases[].default_node names a node, and functions
+ * and tables name nodes and functions; root_check resolves them once the
+ * whole file is read, so sections may come in any order. */
 static const sw_conf_field root_fields[] = {
     {.key = "listen", .kind = SW_CONF_SECTION, .section = &listen_section},
     {.key = "pool", .kind = SW_CONF_SECTION, .section = &pool_section},
     {.key = "limits", .kind = SW_CONF_SECTION, .section = &limits_section},
     {.key = "log", .kind = SW_CONF_SECTION, .section = &log_section},
+    /* Node sets are 64-bit masks (sw/shard.h). */
     {KEY("nodes", SW_CONF_LIST, SW_CONF_REQUIRED, sw_conf, nodes), .section = &node_section,
-     .count_offset = offsetof(sw_conf, n_nodes)},
+     .count_offset = offsetof(sw_conf, n_nodes), .max = SW_MAX_NODES},
+    {KEY("functions", SW_CONF_LIST, 0, sw_conf, functions), .section = &sw_conf_function_section,
+     .count_offset = offsetof(sw_conf, n_functions)},
     {KEY("databases", SW_CONF_LIST, SW_CONF_REQUIRED, sw_conf, databases),
      .section = &database_section, .count_offset = offsetof(sw_conf, n_databases)},
     {KEY("users", SW_CONF_LIST, SW_CONF_REQUIRED, sw_conf, users), .section = &user_section,
@@ -203,7 +207,7 @@ static const sw_conf_section root_section = {
 #define AT(obj, off, type) ((type *)((char *)(obj) + (off)))
 
 /* What was found, for "..., got X". */
-static void describe(const sw_ynode *v, char *buf, size_t size)
+void sw_conf_describe(const sw_ynode *v, char *buf, size_t size)
 {
     if (sw_ynode_is_null(v))
         snprintf(buf, size, "an empty value");
@@ -249,8 +253,8 @@ static const sw_conf_field *find_field(const sw_conf_section *s, const char *key
 
 /* The text of a string value; rejects non-scalars, null, embedded NULs and,
  * unless EMPTY_OK, "".  *out points into the tree. */
-static int get_string(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v, const char *path,
-                      const char **out)
+int sw_conf_get_string(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
+                       const char *path, const char **out)
 {
     char got[80];
     bool empty_ok = f->flags & SW_CONF_EMPTY_OK;
@@ -259,7 +263,7 @@ static int get_string(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *
         return 0;
     }
     if (v->kind != SW_YNODE_SCALAR || sw_ynode_is_null(v) || (v->len == 0 && !empty_ok)) {
-        describe(v, got, sizeof got);
+        sw_conf_describe(v, got, sizeof got);
         sw_diag_error(&ctx->diag, v->line, v->col, "%s must be a %sstring, got %s", path,
                       empty_ok ? "" : "non-empty ", got);
         return -1;
@@ -314,7 +318,7 @@ static int set_enum(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
         used += (size_t)snprintf(choices + used, sizeof choices - used, "%s\"%s\"", sep,
                                  f->names[i].name);
     }
-    describe(v, got, sizeof got);
+    sw_conf_describe(v, got, sizeof got);
     sw_diag_error(&ctx->diag, v->line, v->col, "%s must be %s%s, got %s", path,
                   n > 2 ? "one of " : "", choices, got);
     if (v->kind == SW_YNODE_SCALAR) {
@@ -352,7 +356,7 @@ static int set_number(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *
     }
 
     char got[80], lo[32], hi[32];
-    describe(v, got, sizeof got);
+    sw_conf_describe(v, got, sizeof got);
     if (f->kind == SW_CONF_DURATION) {
         sw_duration_format(f->min, lo, sizeof lo);
         sw_duration_format(f->max, hi, sizeof hi);
@@ -387,8 +391,10 @@ static int set_list(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
 {
     const sw_conf_section *s = f->section;
     char got[80];
+    /* An optional list with every entry commented out is an empty one. */
+    if (sw_ynode_is_null(v) && !(f->flags & SW_CONF_REQUIRED)) return 0;
     if (v->kind != SW_YNODE_SEQ) {
-        describe(v, got, sizeof got);
+        sw_conf_describe(v, got, sizeof got);
         sw_diag_error(&ctx->diag, v->line, v->col, "%s must be a sequence of %ss, got %s", path,
                       s->noun, got);
         sw_diag_hint(&ctx->diag, "start each %s with \"- \" on its own line", s->noun);
@@ -402,6 +408,11 @@ static int set_list(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
     }
     if (v->n_items > INT_MAX / 2) {
         sw_diag_error(&ctx->diag, v->line, v->col, "%s has too many entries", path);
+        return -1;
+    }
+    if (f->max > 0 && (int64_t)v->n_items > f->max) {
+        sw_diag_error(&ctx->diag, v->line, v->col, "%s has %zu entries, more than the %lld allowed",
+                      path, v->n_items, (long long)f->max);
         return -1;
     }
 
@@ -422,7 +433,7 @@ static int set_list(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
         char ipath[128];
         snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
         if (item->kind != SW_YNODE_MAP) {
-            describe(item, got, sizeof got);
+            sw_conf_describe(item, got, sizeof got);
             sw_diag_error(&ctx->diag, item->line, item->col, "%s must be a mapping, got %s", ipath,
                           got);
             continue;
@@ -454,19 +465,19 @@ static int set_list(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
     return ctx->diag.n_errors == before ? 0 : -1;
 }
 
-static int conf_value(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v, const char *path,
-                      void *obj)
+int sw_conf_value(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v, const char *path,
+                  void *obj)
 {
     const char *s;
     char got[80];
     switch (f->kind) {
     case SW_CONF_STR:
-        if (get_string(ctx, f, v, path, &s) != 0) return -1;
+        if (sw_conf_get_string(ctx, f, v, path, &s) != 0) return -1;
         return set_owned_string(ctx, AT(obj, f->offset, char *), s);
     case SW_CONF_IDENT:
-        if (get_string(ctx, f, v, path, &s) != 0) return -1;
+        if (sw_conf_get_string(ctx, f, v, path, &s) != 0) return -1;
         if (!is_ident(s)) {
-            describe(v, got, sizeof got);
+            sw_conf_describe(v, got, sizeof got);
             sw_diag_error(&ctx->diag, v->line, v->col,
                           "%s must be a name of letters, digits, '_' and '-', got %s", path, got);
             sw_diag_hint(&ctx->diag, "start with a letter or '_', like shard0 or eu_west-1");
@@ -486,7 +497,7 @@ static int conf_value(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *
             *AT(obj, f->offset, bool) = false;
             return 0;
         }
-        describe(v, got, sizeof got);
+        sw_conf_describe(v, got, sizeof got);
         sw_diag_error(&ctx->diag, v->line, v->col, "%s must be true or false, got %s", path, got);
         return -1;
     case SW_CONF_ENUM:
@@ -495,7 +506,7 @@ static int conf_value(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *
         /* "pool:" with every line below commented out is an empty section. */
         if (sw_ynode_is_null(v)) return 0;
         if (v->kind != SW_YNODE_MAP) {
-            describe(v, got, sizeof got);
+            sw_conf_describe(v, got, sizeof got);
             sw_diag_error(&ctx->diag, v->line, v->col, "%s must be a mapping, got %s", path, got);
             return -1;
         }
@@ -520,7 +531,7 @@ static int conf_defaults(sw_conf_ctx *ctx, const sw_conf_section *s, void *obj)
                             .str = (char *)f->def,
                             .len = strlen(f->def),
                             .plain = true};
-            if (conf_value(ctx, f, &def, f->key, obj) != 0) return -1;
+            if (sw_conf_value(ctx, f, &def, f->key, obj) != 0) return -1;
         } else if (f->kind == SW_CONF_ENUM) {
             *AT(obj, f->offset, int) = -1;
         }
@@ -574,7 +585,7 @@ static int conf_map(sw_conf_ctx *ctx, const sw_conf_section *s, const sw_ynode *
 
         char kpath[192];
         join_path(kpath, sizeof kpath, path, f->key);
-        conf_value(ctx, f, v, kpath, obj);
+        sw_conf_value(ctx, f, v, kpath, obj);
     }
 
     for (const sw_conf_field *f = s->fields; f->key; f++) {
@@ -638,7 +649,7 @@ static int user_set_password(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_
 {
     sw_conf_user *u = obj;
     const char *s;
-    if (get_string(ctx, f, v, path, &s) != 0) return -1;
+    if (sw_conf_get_string(ctx, f, v, path, &s) != 0) return -1;
     char **slot = &u->password;
     if (strncmp(s, "SCRAM-SHA-256$", strlen("SCRAM-SHA-256$")) == 0) {
         if (!is_scram_secret(s)) {
@@ -712,14 +723,14 @@ static int database_set_default_node(sw_conf_ctx *ctx, const sw_conf_field *f, c
 {
     const char *s;
     *AT(obj, f->offset, int) = -1;
-    return get_string(ctx, f, v, path, &s);
+    return sw_conf_get_string(ctx, f, v, path, &s);
 }
 
 static int root_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, void *obj)
 {
     sw_conf *c = obj;
     const sw_ynode *dbs = sw_ynode_map_get(map, "databases");
-    int rc = 0;
+    int rc = sw_conf_functions_resolve(ctx, map);
     for (int i = 0; i < c->n_databases; i++) {
         const sw_ynode *v = sw_ynode_map_get(dbs->items[i], "default_node");
         int idx = sw_conf_node_index(c, v->str);
@@ -739,6 +750,7 @@ static int root_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, v
         sw_diag_hint(&ctx->diag, "known nodes: %s", known);
         rc = -1;
     }
+    if (sw_conf_tables_resolve(ctx, map) != 0) rc = -1;
     return rc;
 }
 
@@ -800,7 +812,7 @@ int sw_conf_load_string(const char *name, const char *yaml, size_t len, sw_conf 
     }
     if (root->kind != SW_YNODE_MAP) {
         char got[80];
-        describe(root, got, sizeof got);
+        sw_conf_describe(root, got, sizeof got);
         sw_diag_error(&ctx.diag, root->line, root->col,
                       "top level must be a mapping of sections, got %s", got);
         goto fail;
@@ -904,6 +916,13 @@ int sw_conf_node_index(const sw_conf *c, const char *name)
 {
     for (int i = 0; i < c->n_nodes; i++)
         if (c->nodes[i].name && strcmp(c->nodes[i].name, name) == 0) return i;
+    return -1;
+}
+
+int sw_conf_function_index(const sw_conf *c, const char *name)
+{
+    for (int i = 0; i < c->n_functions; i++)
+        if (c->functions[i].name && strcmp(c->functions[i].name, name) == 0) return i;
     return -1;
 }
 

@@ -1,10 +1,11 @@
 /*
  * conf_int.h - pieces shared by the configuration loader's files, private to
  * src/conf: compiler-style diagnostics (diag.c), the YAML node tree with
- * line/column marks (yaml_tree.c), duration and size parsing (units.c), and
- * the schema table types that conf.c is built from.  The tables live here
- * rather than in conf.c so a later section (sharding maps, say) can be
- * described in its own file and hooked into the top-level table.
+ * line/column marks (yaml_tree.c), duration and size parsing (units.c), the
+ * schema table types that conf.c is built from, and what the sharding
+ * sections (sharding.c, keyval.c) share with it.  The table types live here
+ * rather than in conf.c so a section can be described in its own file and
+ * hooked into the top-level table.
  */
 #ifndef SW_CONF_INT_H
 #define SW_CONF_INT_H
@@ -160,7 +161,7 @@ struct sw_conf_field {
     unsigned flags;
     size_t offset;                  /* where the value lives in the object */
     const char *def;                /* default, in file syntax; NULL = zero */
-    int64_t min, max;               /* INT, DURATION, SIZE */
+    int64_t min, max;               /* INT, DURATION, SIZE; LIST: max entries (0 = any) */
     const sw_conf_enum *names;      /* ENUM, ended by a NULL name */
     const sw_conf_section *section; /* SECTION, LIST */
     size_t count_offset;            /* LIST: int element count */
@@ -175,5 +176,70 @@ struct sw_conf_section {
     sw_conf_check_fn check;
     void (*cleanup)(void *obj); /* frees what CUSTOM setters allocated */
 };
+
+/* Timeouts are stored as int milliseconds; 596h is the largest whole number
+ * of hours that fits, and a friendlier bound to print than 2147483647ms. */
+#define SW_MAX_DURATION_MS (596LL * 60 * 60 * 1000)
+
+/* One row of a field table: key, kind, flags and where the value goes. */
+#define KEY(k, kd, fl, type, member) \
+    .key = (k), .kind = (kd), .flags = (fl), .offset = offsetof(type, member)
+
+/* ---- walker pieces other section files use (conf.c) --------------------- */
+
+/* What was found, for "..., got X": "a mapping", "an empty value", "\"x\"". */
+void sw_conf_describe(const sw_ynode *v, char *buf, size_t size);
+
+/* The text of a string value (f's flags say whether "" is allowed); *out
+ * points into the tree.  Reports and returns -1 for anything else. */
+int sw_conf_get_string(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
+                       const char *path, const char **out);
+
+/* Parse v as field f into obj, exactly as the walker does for a key. */
+int sw_conf_value(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v, const char *path,
+                  void *obj);
+
+/* ---- sharding sections (sharding.c) ------------------------------------- */
+
+/* Elements of the top-level `functions:` and of a database's `tables:`. */
+extern const sw_conf_section sw_conf_function_section;
+extern const sw_conf_section sw_conf_table_section;
+
+/* A database's check: no two tables that the same reference could mean. */
+int sw_conf_database_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, void *obj);
+
+/* From the top-level check, once every section is in: resolve the node and
+ * function names functions use, then fill the targets of directory and
+ * embedded functions.  root is the whole file's mapping. */
+int sw_conf_functions_resolve(sw_conf_ctx *ctx, const sw_ynode *root);
+
+/* Same for every database's tables; run after sw_conf_functions_resolve. */
+int sw_conf_tables_resolve(sw_conf_ctx *ctx, const sw_ynode *root);
+
+/* ---- key values as configured (keyval.c) -------------------------------- */
+
+/* A range bound or list value read as its function's key type.  Points
+ * into the spelling it was read from. */
+typedef struct sw_conf_key {
+    sw_key_type type;
+    int64_t i;             /* INT; DATE days and TIMESTAMP microseconds since 1970 UTC */
+    const char *s;         /* TEXT bytes */
+    size_t len;
+    bool neg;              /* NUMERIC: sign, integer digits without leading zeros, */
+    const char *ip, *fp;   /* fraction digits without trailing zeros */
+    size_t il, fl;
+} sw_conf_key;
+
+/* Read s[0..len) as a value of type t: integers as sw_int_parse, numerics
+ * [+-]digits[.digits], dates YYYY-MM-DD, timestamps a date optionally
+ * followed by [ T]HH:MM[:SS[.ffffff]] and a zone Z or +-HH[[:]MM] (none:
+ * UTC), text as is.  Returns 0, or -1 when s is not a value of the type. */
+int sw_conf_key_parse(sw_key_type t, const char *s, size_t len, sw_conf_key *k);
+
+/* Order of two keys of one type (<0, 0, >0); text is byte order. */
+int sw_conf_key_cmp(const sw_conf_key *a, const sw_conf_key *b);
+
+/* A date or timestamp (as above) as milliseconds since 1970 UTC; 0 or -1. */
+int sw_conf_epoch_parse(const char *s, int64_t *ms);
 
 #endif
