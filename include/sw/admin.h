@@ -1,0 +1,65 @@
+/*
+ * admin.h - the admin console: what clients of the virtual database
+ * `shardwire` see when they send a simple query (as PgBouncer's `pgbouncer`
+ * database).  Pure: the proxy hands over the query text and a snapshot of
+ * its state, gets back protocol messages and an action to take; no I/O.
+ *
+ * The console speaks a tiny command language, not SQL: keywords are
+ * case-insensitive, blanks are free, a trailing semicolon is optional.
+ *
+ *   SHOW SHARDS | SHOW NODES        backends and their pool state
+ *   SHOW TABLES                     every configured table and its placement
+ *   SHOW FUNCTIONS                  sharding functions and their tables
+ *   SHOW ROUTE [IN db] <statement>  where the router sends a statement
+ *   SHOW CACHE                      shape cache hits, misses, entries
+ *   SHOW CLIENTS                    connected clients
+ *   SHOW VERSION, SHOW HELP
+ *   RELOAD                          reread the configuration file
+ *
+ * Every result column is text (OID 25); a result ends with CommandComplete
+ * "SHOW".  Unknown commands get ErrorResponse 42601 with the list above as
+ * a hint.
+ */
+#ifndef SW_ADMIN_H
+#define SW_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sw/proto.h"
+#include "sw/route.h"
+
+/* The name clients connect to for the console. */
+#define SW_ADMIN_DATABASE "shardwire"
+
+/* Pool state of one node as the proxy sees it. */
+typedef struct sw_admin_node_stats {
+    int servers_active;      /* linked to a client */
+    int servers_idle;
+    int servers_connecting;  /* connecting or logging in */
+    int clients_waiting;     /* queued for a server of this node */
+    bool up;                 /* last connection attempt succeeded */
+    const char *last_error;  /* last connect/login failure, or NULL */
+} sw_admin_node_stats;
+
+/* What the console reports on; owned by the caller, read only during the call. */
+typedef struct sw_admin_env {
+    sw_router *router;                /* current router (its conf via sw_router_conf); may be NULL */
+    const sw_admin_node_stats *nodes; /* [conf->n_nodes] in config order, or NULL = unknown */
+    int n_clients;                    /* connected clients, console ones included */
+    uint64_t now_ms;                  /* wall clock, for SHOW ROUTE's ID and cache clocks */
+} sw_admin_env;
+
+typedef enum sw_admin_action {
+    SW_ADMIN_NONE = 0,
+    SW_ADMIN_RELOAD,          /* reread the configuration file (as SIGHUP) */
+} sw_admin_action;
+
+/* Answer one console query string sql[0..len): appends RowDescription,
+ * DataRows and CommandComplete, or one ErrorResponse, or EmptyQueryResponse
+ * for a blank string, to out - never ReadyForQuery.  Returns the action the
+ * proxy must take.  Allocation failures set out->oom. */
+sw_admin_action sw_admin_query(const sw_admin_env *env, const char *sql, size_t len, sw_wbuf *out);
+
+#endif
