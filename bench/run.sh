@@ -8,6 +8,10 @@
 #   direct     one PostgreSQL 15 server, no pooler,
 #   pgbouncer  PgBouncer in transaction pooling, 8 server connections,
 #   shardwire  shardwire in transaction pooling, 8 server connections,
+#   sharded    shardwire with pgbench_accounts hash-sharded by aid over two
+#              nodes (databases bench and bench_2 on the same server, each a
+#              full copy; select-only case only): every statement parsed and
+#              routed, 4 server connections per node,
 # all on loopback on this machine, with SCRAM authentication everywhere.
 # It also samples the poolers' CPU time (/proc/PID/stat) around every run
 # and reports CPU seconds per 10k transactions.
@@ -27,7 +31,7 @@
 #   BENCH_T=15            seconds per pgbench run
 #   BENCH_CASES="select tpcb"          scripts to run
 #   BENCH_MODES="simple extended prepared"   query protocols
-#   BENCH_TARGETS="direct pgbouncer shardwire"   sides to measure
+#   BENCH_TARGETS="direct pgbouncer shardwire sharded"   sides to measure
 #   BENCH_CLIENTS=16 BENCH_THREADS=2 BENCH_SCALE=10
 #   SW_BIN=path           use this shardwire binary instead of building one
 #   SW_BUILD=dir          build directory (default <source>/build-bench)
@@ -42,7 +46,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_T=${BENCH_T:-15}
 BENCH_CASES=${BENCH_CASES:-select tpcb}
 BENCH_MODES=${BENCH_MODES:-simple extended prepared}
-BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardwire}
+BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardwire sharded}
 BENCH_CLIENTS=${BENCH_CLIENTS:-16}
 BENCH_THREADS=${BENCH_THREADS:-2}
 BENCH_SCALE=${BENCH_SCALE:-10}
@@ -62,7 +66,7 @@ unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE PGSERVICEF
 export PSQLRC=/dev/null PGGSSENCMODE=disable
 
 SCRATCH=
-PG_PORT='' PGB_PORT='' SW_PORT='' SW_PID=''
+PG_PORT='' PGB_PORT='' SW_PORT='' SW_PID='' SW2_PORT='' SW2_PID=''
 PG_STARTED=0
 declare -A TPS=() ERR=() CPU=() TXN=()
 ANY_FAILED=0
@@ -241,6 +245,13 @@ init_data() {
     psql_super -d bench -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
         -c "SELECT pg_prewarm(c.oid::regclass) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')" >/dev/null 2>&1 || true
+    if [[ " $BENCH_TARGETS " == *" sharded "* ]]; then
+        # The second node of the sharded setup: a copy of the data.
+        psql_super -d postgres -c "CREATE DATABASE bench_2 TEMPLATE bench OWNER bench" >/dev/null ||
+            die "could not copy the bench database"
+        psql_super -d bench_2 -c "SELECT pg_prewarm(c.oid::regclass) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')" >/dev/null 2>&1 || true
+    fi
     INIT_DONE=1
 }
 
@@ -319,6 +330,50 @@ EOF
     say "shardwire (pid $SW_PID) on 127.0.0.1:$SW_PORT"
 }
 
+# A second shardwire with a shard map: pgbench_accounts by aid over two
+# nodes, everything else on the first.
+start_sharded() {
+    local conf=$SCRATCH/sharded.yaml
+    [[ -n $SW2_PORT ]] || free_port SW2_PORT
+    cat >"$conf" <<EOF
+# written by bench/run.sh
+listen: {host: 127.0.0.1, port: $SW2_PORT}
+pool: {mode: transaction, size: $((POOL_SIZE / 2))}
+log: {level: warning}
+nodes:
+  - {name: pg1, host: 127.0.0.1, port: $PG_PORT, database: bench, user: bench, password: bench}
+  - {name: pg2, host: 127.0.0.1, port: $PG_PORT, database: bench_2, user: bench, password: bench}
+functions:
+  - {name: aid_hash, kind: hash, nodes: [pg1, pg2]}
+databases:
+  - name: bench
+    default_node: pg1
+    tables:
+      - {name: pgbench_accounts, key: aid, function: aid_hash}
+users:
+  - {name: bench, auth: scram-sha-256, password: bench}
+EOF
+    "$SW_BIN" --check -c "$conf" >>"$SCRATCH/sharded.log" 2>&1 || die "shardwire rejected $conf"
+    "$SW_BIN" -c "$conf" >>"$SCRATCH/sharded.log" 2>&1 &
+    SW2_PID=$!
+    local deadline=$((SECONDS + 10))
+    until port_listening "$SW2_PORT"; do
+        alive "$SW2_PID" || die "sharded shardwire exited during start-up"
+        ((SECONDS < deadline)) || die "sharded shardwire did not listen on $SW2_PORT"
+        sleep 0.1
+    done
+    say "shardwire with a shard map (pid $SW2_PID) on 127.0.0.1:$SW2_PORT"
+}
+
+stop_sharded() {
+    alive "$SW2_PID" || return 0
+    kill -INT "$SW2_PID" 2>/dev/null || true
+    for _ in $(seq 50); do alive "$SW2_PID" || break; sleep 0.1; done
+    alive "$SW2_PID" && kill -KILL "$SW2_PID" 2>/dev/null
+    wait "$SW2_PID" 2>/dev/null || true
+    SW2_PID=
+}
+
 stop_shardwire() {
     alive "$SW_PID" || return 0
     kill -INT "$SW_PID" 2>/dev/null || true  # SIGINT: stop at once
@@ -335,6 +390,7 @@ port_of() {
     direct) echo "$PG_PORT" ;;
     pgbouncer) echo "$PGB_PORT" ;;
     shardwire) echo "$SW_PORT" ;;
+    sharded) echo "$SW2_PORT" ;;
     esac
 }
 
@@ -342,6 +398,7 @@ pooler_pid() {
     case $1 in
     pgbouncer) pgbouncer_pid ;;
     shardwire) echo "$SW_PID" ;;
+    sharded) echo "$SW2_PID" ;;
     esac
 }
 
@@ -351,6 +408,7 @@ run_one() {
     local log="$SCRATCH/pgbench-$target-$case-$mode.log"
     local -a script=()
     [[ $case == select ]] && script=(-S)
+    [[ $target == sharded && $case != select ]] && return 0
     pid=$(pooler_pid "$target")
     [[ -n $pid ]] && t0=$(cpu_ticks "$pid")
     # --foreground: Ctrl-C must reach pgbench.  No vacuum: -i did it, and
@@ -371,6 +429,11 @@ run_one() {
         TPS[$key]=$tps
     fi
     # A crashed proxy would fail every later run: note it and start it again.
+    if [[ $target == sharded ]] && ! alive "$SW2_PID"; then
+        ERR[$key]="sharded shardwire died (see sharded.log); ${ERR[$key]:-}"
+        TPS[$key]=FAIL
+        ANY_FAILED=1
+    fi
     if [[ $target == shardwire ]] && ! alive "$SW_PID"; then
         local st=0
         wait "$SW_PID" 2>/dev/null || st=$?
@@ -393,6 +456,10 @@ run_one() {
     if [[ $target == shardwire ]] && ! alive "$SW_PID"; then
         say "restarting shardwire"
         start_shardwire
+    fi
+    if [[ $target == sharded ]] && ! alive "$SW2_PID"; then
+        say "restarting sharded shardwire"
+        start_sharded
     fi
 }
 
@@ -426,17 +493,18 @@ cpu_cell() {
 }
 
 report() {
-    local case mode k d b s fails=""
+    local case mode k d b s h hk fails=""
     echo
     echo "pgbench scale $BENCH_SCALE, $BENCH_CLIENTS clients, $BENCH_THREADS threads, ${BENCH_T}s per run, pool size $POOL_SIZE"
-    printf '%-18s %12s %12s %12s %10s %10s\n' case direct pgbouncer shardwire sw/pgb sw/direct
+    printf '%-18s %12s %12s %12s %12s %10s %10s %10s\n' case direct pgbouncer shardwire sharded sw/pgb sw/direct shd/pgb
     for case in $BENCH_CASES; do
         for mode in $BENCH_MODES; do
             d=${TPS[direct $case $mode]:--} b=${TPS[pgbouncer $case $mode]:--} s=${TPS[shardwire $case $mode]:--}
-            printf '%-18s %12s %12s %12s %10s %10s\n' "$case/$mode" "$(fmt_tps "$d")" "$(fmt_tps "$b")" \
-                "$(fmt_tps "$s")" \
-                "$(ratio "$s" "$b")" "$(ratio "$s" "$d")"
-            for k in "direct $case $mode" "pgbouncer $case $mode" "shardwire $case $mode"; do
+            h=${TPS[sharded $case $mode]:--}
+            printf '%-18s %12s %12s %12s %12s %10s %10s %10s\n' "$case/$mode" "$(fmt_tps "$d")" "$(fmt_tps "$b")" \
+                "$(fmt_tps "$s")" "$(fmt_tps "$h")" \
+                "$(ratio "$s" "$b")" "$(ratio "$s" "$d")" "$(ratio "$h" "$b")"
+            for k in "direct $case $mode" "pgbouncer $case $mode" "shardwire $case $mode" "sharded $case $mode"; do
                 [[ -n ${ERR[$k]:-} ]] && fails+="  FAIL ${k// //}: ${ERR[$k]}"$'\n'
             done
         done
@@ -445,12 +513,12 @@ report() {
 
     echo
     echo "pooler CPU: seconds per 10k transactions (share of one core during the run)"
-    printf '%-18s %18s %18s\n' case pgbouncer shardwire
+    printf '%-18s %18s %18s %18s\n' case pgbouncer shardwire sharded
     for case in $BENCH_CASES; do
         for mode in $BENCH_MODES; do
-            b="pgbouncer $case $mode" s="shardwire $case $mode"
-            printf '%-18s %18s %18s\n' "$case/$mode" "$(cpu_cell "${CPU[$b]:-}" "${TXN[$b]:-0}")" \
-                "$(cpu_cell "${CPU[$s]:-}" "${TXN[$s]:-0}")"
+            b="pgbouncer $case $mode" s="shardwire $case $mode" hk="sharded $case $mode"
+            printf '%-18s %18s %18s %18s\n' "$case/$mode" "$(cpu_cell "${CPU[$b]:-}" "${TXN[$b]:-0}")" \
+                "$(cpu_cell "${CPU[$s]:-}" "${TXN[$s]:-0}")" "$(cpu_cell "${CPU[$hk]:-}" "${TXN[$hk]:-0}")"
         done
     done
 
@@ -460,6 +528,10 @@ report() {
             s=${TPS[shardwire $case $mode]:-}
             echo "RATIO $case $mode vs_pgbouncer=$(ratio "$s" "${TPS[pgbouncer $case $mode]:-}")" \
                 "vs_direct=$(ratio "$s" "${TPS[direct $case $mode]:-}")"
+            if [[ -n ${TPS[sharded $case $mode]:-} ]]; then
+                echo "RATIO sharded $case $mode vs_pgbouncer=$(ratio "${TPS[sharded $case $mode]}" "${TPS[pgbouncer $case $mode]:-}")" \
+                    "vs_direct=$(ratio "${TPS[sharded $case $mode]}" "${TPS[direct $case $mode]:-}")"
+            fi
         done
     done
 }
@@ -471,7 +543,7 @@ dump_logs() {  # RC
     {
         if ((rc == 130 || rc == 143)); then echo "==== interrupted; logs kept in $SCRATCH"
         else echo "==== bench failed; logs kept in $SCRATCH"; fi
-        for f in build.log initdb.log postgresql.log pgbench-init.log pgbouncer-start.log pgbouncer.log shardwire.log; do
+        for f in build.log initdb.log postgresql.log pgbench-init.log pgbouncer-start.log pgbouncer.log shardwire.log sharded.log; do
             [[ -s $SCRATCH/$f ]] || continue
             # Steps that went through have nothing to say.
             [[ $f == build.log && -x $SW_BIN ]] && continue
@@ -488,6 +560,7 @@ cleanup() {
     set +e
     trap - EXIT INT TERM
     stop_shardwire
+    stop_sharded
     [[ -n $SCRATCH ]] && stop_pgbouncer
     stop_postgres
     if [[ -n $SCRATCH ]]; then
@@ -508,7 +581,7 @@ main() {
     local w
     for w in $BENCH_CASES; do [[ $w == select || $w == tpcb ]] || die "BENCH_CASES: unknown case '$w'"; done
     for w in $BENCH_MODES; do [[ $w =~ ^(simple|extended|prepared)$ ]] || die "BENCH_MODES: unknown mode '$w'"; done
-    for w in $BENCH_TARGETS; do [[ $w =~ ^(direct|pgbouncer|shardwire)$ ]] || die "BENCH_TARGETS: unknown target '$w'"; done
+    for w in $BENCH_TARGETS; do [[ $w =~ ^(direct|pgbouncer|shardwire|sharded)$ ]] || die "BENCH_TARGETS: unknown target '$w'"; done
 
     trap cleanup EXIT
     trap 'exit 130' INT
@@ -522,6 +595,7 @@ main() {
     init_data
     [[ " $BENCH_TARGETS " == *" pgbouncer "* ]] && start_pgbouncer
     [[ " $BENCH_TARGETS " == *" shardwire "* ]] && start_shardwire
+    [[ " $BENCH_TARGETS " == *" sharded "* ]] && start_sharded
     say "timed runs: ${BENCH_T}s each"
     run_all
     report

@@ -59,8 +59,11 @@ static void proxy_stop(void)
     if (!uv_is_closing((uv_handle_t *)&sw_g.sigint)) uv_close((uv_handle_t *)&sw_g.sigint, close_noop);
 }
 
+void sw_proxy_retire_unused(void);
+
 static void janitor_cb(uv_timer_t *t)
 {
+    if (sw_g.n_retired) sw_proxy_retire_unused();
     (void)t;
     uint64_t now = sw_now_ms();
     sw_pool_janitor(now);
@@ -86,26 +89,90 @@ static void janitor_cb(uv_timer_t *t)
     }
 }
 
-static void reload(void)
+/* Plans belong to the router that made them: drop them all before it goes. */
+static void forget_plans(const sw_router *r)
+{
+    uint32_t pos = 0;
+    sw_map_slot *sl;
+    while ((sl = sw_map_next(&sw_g.stmt_registry, &pos))) {
+        sw_stmt *st = sl->val;
+        if (r && st->plan_router != r) continue;
+        sw_plan_free(st->plan);
+        st->plan = NULL;
+        free(st->plan_error);
+        st->plan_error = NULL;
+        st->plan_router = NULL;
+    }
+}
+
+int sw_proxy_reload(char *err, size_t errsz);
+void sw_proxy_retire_unused(void);
+
+/* Free replaced shard maps no client routes by any more. */
+void sw_proxy_retire_unused(void)
+{
+    for (int i = 0; i < sw_g.n_retired;) {
+        sw_router *r = sw_g.retired[i].router;
+        bool used = false;
+        for (sw_client *c = sw_g.clients; c && !used; c = c->next) {
+            if (c->router != r) continue;
+            if (c->n_links == 0 && c->txn_status == 'I') c->router = sw_g.router;
+            else used = true;
+        }
+        if (used) { i++; continue; }
+        forget_plans(r);
+        sw_router_free(r);
+        sw_conf_free(sw_g.retired[i].conf);
+        sw_g.retired[i] = sw_g.retired[--sw_g.n_retired];
+    }
+}
+
+/* Load the file again and switch to it; the running configuration stays
+ * when the new one is invalid.  0 or -1 with the diagnostics in err. */
+int sw_proxy_reload(char *err, size_t errsz)
 {
     sw_conf *nc = NULL;
-    char err[4096];
-    if (sw_conf_load(sw_g.conf_path, &nc, err, sizeof err) != 0) {
+    if (sw_conf_load(sw_g.conf_path, &nc, err, errsz) != 0) {
         sw_error("reload failed, keeping the running configuration:\n%s", err);
-        return;
+        return -1;
+    }
+    sw_router *nr = sw_router_new(nc, err, errsz);
+    if (!nr) {
+        sw_error("reload failed, keeping the running configuration:\n%s", err);
+        sw_conf_free(nc);
+        return -1;
+    }
+    if (sw_g.n_retired == (int)(sizeof sw_g.retired / sizeof sw_g.retired[0])) {
+        sw_error("reload refused: too many reloads while transactions still use old shard maps");
+        snprintf(err, errsz, "too many reloads in progress; retry when running transactions end");
+        sw_router_free(nr);
+        sw_conf_free(nc);
+        return -1;
     }
     if (strcmp(nc->listen_host, sw_g.conf->listen_host) != 0 || nc->listen_port != sw_g.conf->listen_port)
         sw_warn("listen address changes take effect after a restart");
     sw_pool_reconfigure(nc);
     /* Clients hold no pointers into the old config beyond conf_user, which
      * they re-resolve when conf_gen moves. */
-    sw_conf *old = sw_g.conf;
+    /* Transactions under way keep routing by the map they started with:
+     * it retires, and is freed once no client uses it. */
+    sw_g.retired[sw_g.n_retired].router = sw_g.router;
+    sw_g.retired[sw_g.n_retired].conf = sw_g.conf;
+    sw_g.n_retired++;
+    sw_g.router = nr;
     sw_g.conf = nc;
     sw_g.conf_gen++;
     for (sw_client *c = sw_g.clients; c; c = c->next) c->conf_user = NULL;
-    sw_conf_free(old);
+    sw_proxy_retire_unused();
     sw_log_current = nc->log_level;
     sw_info("configuration reloaded from %s", sw_g.conf_path);
+    return 0;
+}
+
+static void reload(void)
+{
+    char err[4096];
+    sw_proxy_reload(err, sizeof err);
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -184,7 +251,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
+    sw_g.router = sw_router_new(sw_g.conf, err, sizeof err);
+    if (!sw_g.router) {
+        fprintf(stderr, "%s\n", err);
+        sw_conf_free(sw_g.conf);
+        return 1;
+    }
     if (check) {
+        sw_router_free(sw_g.router);
         printf("%s: configuration is valid (%d nodes, %d databases, %d users)\n", path, sw_g.conf->n_nodes,
                sw_g.conf->n_databases, sw_g.conf->n_users);
         sw_conf_free(sw_g.conf);
@@ -215,7 +289,13 @@ int main(int argc, char **argv)
 
     uv_loop_close(sw_g.loop);
     sw_map_free(&sw_g.cancel_keys);
+    forget_plans(NULL);
     sw_map_free(&sw_g.stmt_registry);
+    sw_router_free(sw_g.router);
+    for (int i = 0; i < sw_g.n_retired; i++) {
+        sw_router_free(sw_g.retired[i].router);
+        sw_conf_free(sw_g.retired[i].conf);
+    }
     sw_conf_free(sw_g.conf);
     sw_info("shardwire stopped");
     return 0;

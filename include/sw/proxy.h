@@ -26,6 +26,8 @@
 #include "sw/map.h"
 #include "sw/proto.h"
 #include "sw/session.h"
+#include "sw/route.h"
+#include "sw/shard.h"
 
 #define SW_IOV_MAX 16
 #define SW_BUF_INITIAL 16384        /* initial input buffer per connection */
@@ -101,6 +103,9 @@ typedef struct sw_stmt {
     int16_t nparams;
     uint8_t *param_types;  /* 4 * nparams raw bytes */
     uint32_t refs;         /* client names pointing here */
+    sw_plan *plan;         /* routing analysis, made at the first Parse under a router */
+    const sw_router *plan_router; /* the router that made it */
+    char *plan_error;      /* the statement does not parse: message for the client */
 } sw_stmt;
 
 /* A client's own name for a statement. */
@@ -236,6 +241,22 @@ void sw_server_process(sw_server *s);
 
 /* ------------------------------------------------------------------ client side */
 
+/* A statement sent to several targets whose replies are merged into one
+ * answer: the targets reply in turn (the others are not read meanwhile),
+ * their rows are concatenated, the first description and the first error
+ * reach the client, row counts are summed, one ReadyForQuery ends it. */
+typedef struct sw_fan {
+    bool active;
+    int n;                 /* targets */
+    int cur;               /* target now replying */
+    sw_server *srv[SW_MAX_NODES * 2];
+    bool sent_parse, sent_bind, sent_desc, sent_pdesc, error_sent;
+    char tag[32];          /* command word(s) of the first CommandComplete */
+    uint64_t rows;         /* summed row count */
+    bool have_count;
+    char status;           /* combined ReadyForQuery status */
+} sw_fan;
+
 typedef enum sw_client_state {
     SW_CLIENT_STARTUP,     /* waiting for the startup packet */
     SW_CLIENT_AUTH,        /* password exchange in progress */
@@ -255,8 +276,22 @@ struct sw_client {
     const sw_conf_user *conf_user; /* valid only while conf_gen == sw_proxy.conf_gen */
     uint64_t conf_gen;
     int node_index;        /* default node of the database */
-    sw_pool *pool;
-    sw_server *server;     /* linked server, or NULL */
+    sw_pool *pool;         /* pool of the default node, or of the node waited for */
+    sw_server *server;     /* current server: receives the client's messages; or NULL */
+    /* routing (databases with sharded tables) */
+    bool console;          /* connected to the admin database "shardwire" */
+    bool routed;           /* statements are routed by the shard map */
+    sw_router *router;     /* shard map of the current transaction: a reload applies from the next one */
+    sw_server *link[SW_MAX_NODES]; /* servers held in this transaction, by node */
+    int n_links;
+    int want_node;         /* node a server is being acquired for */
+    bool stalled;          /* waiting for every linked server to finish replying */
+    sw_fan fan;
+    char *begin_sql;       /* the client's BEGIN, replayed on servers joining the transaction */
+    bool proxy_failed;     /* shardwire refused a statement inside the transaction */
+    char *shard_override;  /* SET shardwire.shard */
+    char *key_override;    /* SET shardwire.sharding_key */
+    bool overrides_local;  /* set with SET LOCAL: cleared when the transaction ends */
     sw_client *wait_next;  /* pool wait queue */
     sw_client *next, *prev;/* all clients */
     uint64_t wait_start_ms;
@@ -361,6 +396,10 @@ typedef struct sw_proxy {
     sw_pool *pools;
     sw_map cancel_keys;    /* key -> client */
     sw_map stmt_registry;  /* id -> sw_stmt */
+    sw_router *router;     /* shard map of conf */
+    /* Replaced maps (with their configs) kept while a transaction routes by them. */
+    struct { sw_router *router; sw_conf *conf; } retired[16];
+    int n_retired;
     uv_timer_t janitor;
     uv_signal_t sighup, sigterm, sigint;
     int32_t next_pid;
@@ -369,8 +408,14 @@ typedef struct sw_proxy {
 extern sw_proxy sw_g;
 
 static inline uint64_t sw_now_ms(void) { return uv_now(sw_g.loop); }
+/* Wall-clock milliseconds since 1970: IDs carry real time, and the routing
+ * caches' TTLs use the same clock. */
+static inline uint64_t sw_wall_ms(void)
+{
+    uv_timeval64_t tv;
+    if (uv_gettimeofday(&tv) != 0) return uv_now(sw_g.loop);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
 
-/* Default node for a logical database (the router fills this in later). */
-int sw_route_default_node(const sw_conf *conf, const char *database);
 
 #endif

@@ -13,6 +13,8 @@
 #include "sw/log.h"
 #include "sw/proxy.h"
 
+#include "relay_int.h"
+
 #define STARTUP_MAX 10000  /* PostgreSQL's MAX_STARTUP_PACKET_LENGTH */
 
 static const char *const state_names[] = {"startup", "auth", "login", "idle", "waiting", "active", "closing"};
@@ -85,6 +87,9 @@ static void client_free_cb(uv_handle_t *h)
     sw_paramset_free(&c->wanted);
     sw_sessops_clear(&c->pending);
     free(c->pending.ops);
+    free(c->begin_sql);
+    free(c->shard_override);
+    free(c->key_override);
     free(c);
 }
 
@@ -97,7 +102,11 @@ void sw_client_close(sw_client *c, const char *why)
      * queued writes, so try once synchronously first. */
     sw_out_flush(&c->c);
     sw_conn_forget_src(&c->c);
-    if (c->server) {
+    if (c->routed) {
+        for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
+            if (c->link[i]) sw_conn_detach_input(&c->c, &c->link[i]->c);
+        sw_routed_unlink_all(c, !c->c.stream_left);
+    } else if (c->server) {
         sw_server *s = c->server;
         sw_conn_detach_input(&c->c, &s->c);
         bool clean = s->txn_status == 'I' && s->expect.count == 0 && !s->c.stream_left &&
@@ -126,7 +135,8 @@ void sw_client_drain_all(void)
     sw_client *next;
     for (sw_client *c = sw_g.clients; c; c = next) {
         next = c->next;
-        bool busy = c->server && (c->server->txn_status != 'I' || c->server->expect.count > 0);
+        bool busy = c->routed ? (c->n_links > 0 || c->txn_status != 'I')
+                              : c->server && (c->server->txn_status != 'I' || c->server->expect.count > 0);
         if (busy) {
             c->terminate_after_txn = true;
         } else {
@@ -268,7 +278,13 @@ static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len
     }
     if (st.code == SW_CODE_CANCEL) {
         sw_client *target = sw_client_by_key(st.cancel_pid, st.cancel_key);
-        if (target && target->server) {
+        if (target && target->routed) {
+            sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
+            for (int i = 0; i < SW_MAX_NODES && target->n_links; i++) {
+                sw_server *ls = target->link[i];
+                if (ls && ls->expect.count > 0) sw_cancel_forward(ls);
+            }
+        } else if (target && target->server) {
             sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
             sw_cancel_forward(target->server);
         }
@@ -440,6 +456,17 @@ static void client_login(sw_client *c)
     char msg[256];
     if (!c->conf_user || c->conf_gen != sw_g.conf_gen) c->conf_user = sw_conf_user_find(sw_g.conf, c->user);
     if (!c->conf_user) { auth_failed(c); return; }
+    if (strcmp(c->database, "shardwire") == 0) {
+        c->console = true;
+        do {
+            sw_random_bytes(&c->key, sizeof c->key);
+        } while (c->key == 0 || sw_map_get(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key));
+        c->pid = ++sw_g.next_pid;
+        if (sw_map_put(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key, c)) c->key = 0;
+        sw_console_login(c);
+        client_flush(c);
+        return;
+    }
     c->node_index = sw_route_default_node(sw_g.conf, c->database);
     if (c->node_index < 0) {
         snprintf(msg, sizeof msg, "database \"%s\" does not exist", c->database);
@@ -447,6 +474,10 @@ static void client_login(sw_client *c)
         return;
     }
     c->conf_gen = sw_g.conf_gen;
+    {
+        const sw_conf_database *db = sw_conf_database_find(sw_g.conf, c->database);
+        c->routed = db && db->n_tables > 0 && sw_g.router;
+    }
     c->pool = sw_pool_get(c->node_index, c->conf_user);
     if (!c->pool) { client_fatal(c, "53200", "out of memory"); return; }
     /* Identity for cancel requests: random key, proxy-assigned pid (the
@@ -533,6 +564,10 @@ static void client_finish_login(sw_client *c, sw_server *s)
     if (s) {
         if (p->mode == SW_POOL_SESSION) {
             client_set_state(c, SW_CLIENT_ACTIVE);
+            if (c->routed) {
+                c->server = NULL;
+                sw_routed_linked(c, s);
+            }
         } else {
             client_set_state(c, SW_CLIENT_ACTIVE);
             sw_client_unlink(c, true);
@@ -545,20 +580,24 @@ static void client_finish_login(sw_client *c, sw_server *s)
 
 /* ---------------------------------------------------------------- state changes from the pool */
 
-void sw_relay_linked(sw_client *c, sw_server *s);
-
 void sw_client_server_ready(sw_client *c, sw_server *s)
 {
-    if (s) {
-        c->server = s;
-        s->client = c;
-    }
     if (c->state == SW_CLIENT_LOGIN) {
+        if (s) {
+            c->server = s;
+            s->client = c;
+        }
         client_finish_login(c, s);
         return;
     }
     client_set_state(c, SW_CLIENT_ACTIVE);
-    sw_relay_linked(c, s);
+    if (c->routed) {
+        sw_routed_linked(c, s);
+    } else {
+        c->server = s;
+        s->client = c;
+        sw_relay_linked(c, s);
+    }
     sw_client_process(c);
 }
 
@@ -587,6 +626,10 @@ void sw_client_process(sw_client *c)
     if (c->c.closing) return;
     c->last_active_ms = sw_now_ms();
     if (c->state >= SW_CLIENT_IDLE) {
+        if (c->console) {
+            sw_console_process(c);
+            return;
+        }
         if (c->state == SW_CLIENT_WAITING) return;
         sw_relay_client(c);
         return;

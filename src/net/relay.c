@@ -25,13 +25,11 @@
 #include "sw/log.h"
 #include "sw/proxy.h"
 
-void sw_client_set_state(sw_client *c, sw_client_state st);
-void sw_relay_linked(sw_client *c, sw_server *s);
-void sw_relay_client(sw_client *c);
+#include "relay_int.h"
 
 /* ---------------------------------------------------------------- expect queue */
 
-static sw_expect *expect_push(sw_server *s, uint8_t kind, bool hidden)
+sw_expect *sw_expect_push(sw_server *s, uint8_t kind, bool hidden)
 {
     sw_expectq *q = &s->expect;
     if (q->count == q->cap) {
@@ -52,12 +50,8 @@ static sw_expect *expect_push(sw_server *s, uint8_t kind, bool hidden)
     return e;
 }
 
-static inline sw_expect *expect_head(sw_server *s)
-{
-    return s->expect.count ? &s->expect.items[s->expect.head] : NULL;
-}
 
-static void expect_pop(sw_server *s)
+void sw_expect_pop(sw_server *s)
 {
     sw_expectq *q = &s->expect;
     sw_expect *e = &q->items[q->head];
@@ -83,18 +77,18 @@ static void parse_failed(sw_server *s, sw_expect *e)
 static void expect_skip_to_sync(sw_server *s)
 {
     sw_expect *e;
-    while ((e = expect_head(s)) && e->kind != SW_EXP_SYNC && e->kind != SW_EXP_QUERY) {
+    while ((e = sw_expect_head(s)) && e->kind != SW_EXP_SYNC && e->kind != SW_EXP_QUERY) {
         if (e->kind == SW_EXP_PARSE && e->stmt_id) parse_failed(s, e);
-        expect_pop(s);
+        sw_expect_pop(s);
     }
 }
 
 /* Emit the fake replies now at the head of the queue. */
-static void emit_fakes(sw_server *s)
+void sw_emit_fakes(sw_server *s)
 {
     sw_client *c = s->client;
     sw_expect *e;
-    while ((e = expect_head(s)) && e->kind == SW_EXP_FAKE) {
+    while ((e = sw_expect_head(s)) && e->kind == SW_EXP_FAKE) {
         if (c) {
             sw_wbuf *w = sw_out_gen(&c->c);
             size_t start = w->len;
@@ -106,25 +100,25 @@ static void emit_fakes(sw_server *s)
             }
             sw_out_gen_done(&c->c, start);
         }
-        expect_pop(s);
+        sw_expect_pop(s);
     }
 }
 
 /* ---------------------------------------------------------------- helpers */
 
-static void push_fake(sw_server *s, uint8_t type)
+void sw_push_fake(sw_server *s, uint8_t type)
 {
-    sw_expect *e = expect_push(s, SW_EXP_FAKE, false);
+    sw_expect *e = sw_expect_push(s, SW_EXP_FAKE, false);
     if (e) e->fake_type = type;
 }
 
 /* A proxy-detected error in the middle of an extended-protocol batch: the
  * client sees it in order, then everything up to its Sync is dropped, as
  * PostgreSQL would. */
-static void push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
+void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
 {
     sw_server *s = c->server;
-    sw_expect *e = expect_push(s, SW_EXP_FAKE, false);
+    sw_expect *e = sw_expect_push(s, SW_EXP_FAKE, false);
     if (!e) return;
     e->fake_type = 'E';
     size_t a = strlen(sqlstate), b = strlen(msg);
@@ -140,7 +134,7 @@ static void push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
 
 /* Make sure the statement exists on the server, preparing it (hidden) first
  * if not. */
-static void ensure_prepared(sw_server *s, sw_stmt *st)
+void sw_ensure_prepared(sw_server *s, sw_stmt *st)
 {
     if (sw_map_get(&s->stmts, st->id)) return;
     sw_wbuf *w = sw_out_gen(&s->c);
@@ -148,19 +142,19 @@ static void ensure_prepared(sw_server *s, sw_stmt *st)
     sw_build_parse(w, st->name, st->query, st->query_len, st->nparams, st->param_types);
     sw_out_gen_done(&s->c, start);
     sw_map_put(&s->stmts, st->id, st);
-    sw_expect *e = expect_push(s, SW_EXP_PARSE, true);
+    sw_expect *e = sw_expect_push(s, SW_EXP_PARSE, true);
     if (e) e->stmt_id = st->id;
     s->parses_unconfirmed++;
 }
 
-static sw_client_stmt *client_stmt(sw_client *c, const char *name)
+sw_client_stmt *sw_client_stmt_find(sw_client *c, const char *name)
 {
     sw_client_stmt *cs = sw_map_get(&c->stmts, sw_stmt_name_hash(name));
     return cs && strcmp(cs->name, name) == 0 ? cs : NULL;
 }
 
 /* Record the client's name for a statement.  NULL when out of memory. */
-static sw_stmt *client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
+sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
                                 int16_t nparams, const uint8_t *types)
 {
     sw_stmt *st = sw_stmt_intern(query, qlen, nparams, types);
@@ -187,9 +181,9 @@ static void client_stmt_drop_hash(sw_client *c, uint64_t name_hash, uint64_t stm
 }
 
 /* Forget the client's name (Close); the servers keep their copy for others. */
-static void client_stmt_drop(sw_client *c, const char *name)
+void sw_client_stmt_drop(sw_client *c, const char *name)
 {
-    sw_client_stmt *cs = client_stmt(c, name);
+    sw_client_stmt *cs = sw_client_stmt_find(c, name);
     if (!cs) return;
     sw_map_del(&c->stmts, sw_stmt_name_hash(name));
     sw_stmt_release(cs->stmt);
@@ -215,13 +209,17 @@ void sw_relay_linked(sw_client *c, sw_server *s)
         w->len = start;
     } else {
         sw_out_gen_done(&s->c, start);
-        expect_push(s, SW_EXP_QUERY, true);
+        sw_expect_push(s, SW_EXP_QUERY, true);
     }
     sw_paramset_copy(&s->applied, &c->wanted);
 }
 
 void sw_client_unlink(sw_client *c, bool clean)
 {
+    if (c->routed) {
+        sw_routed_unlink_all(c, clean);
+        return;
+    }
     sw_server *s = c->server;
     if (!s) return;
     c->server = NULL;
@@ -237,7 +235,7 @@ void sw_client_unlink(sw_client *c, bool clean)
  * effect unless it rolled back.  The server's own record follows what the
  * statements did there: RESET returns a server to its default, which may
  * differ from the client's startup value; the next sync mends that. */
-static void settle_sessops(sw_client *c, sw_server *s)
+void sw_settle_sessops(sw_client *c, sw_server *s)
 {
     if (c->pending.n == 0) { c->txn_failed = false; return; }
     if (!c->txn_failed) {
@@ -261,7 +259,7 @@ static void settle_sessops(sw_client *c, sw_server *s)
 
 /* ---------------------------------------------------------------- client -> server */
 
-static void discard_client_input(sw_client *c)
+void sw_discard_client_input(sw_client *c)
 {
     sw_iobuf *b = &c->c.in;
     while (b->recv - b->parse >= SW_HDR_LEN) {
@@ -281,11 +279,20 @@ static void discard_client_input(sw_client *c)
 void sw_client_server_lost(sw_client *c, const char *sqlstate, const char *msg)
 {
     sw_server *s = c->server;
-    if (s) {
+    if (c->routed) {
+        /* The transaction is broken on every node it touched. */
+        bool fanning = c->fan.active;
+        sw_routed_unlink_all(c, false);
+        c->txn_status = 'I';
+        free(c->begin_sql);
+        c->begin_sql = NULL;
+        c->proxy_failed = false;
+        (void)fanning;
+    } else if (s) {
         c->server = NULL;
         s->client = NULL;
     }
-    discard_client_input(c);
+    sw_discard_client_input(c);
     c->skip_until_sync = false;
     c->held = false;
     sw_sessops_clear(&c->pending);
@@ -299,7 +306,7 @@ void sw_client_server_lost(sw_client *c, const char *sqlstate, const char *msg)
     sw_client_error(c, "ERROR", sqlstate, msg, NULL);
 }
 
-static void client_protocol_error(sw_client *c, const char *msg)
+void sw_client_protocol_error(sw_client *c, const char *msg)
 {
     sw_client_error(c, "FATAL", "08P01", msg, NULL);
     sw_client_close(c, msg);
@@ -343,27 +350,27 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     sw_server *s = c->server;
     sw_parse_msg m;
     if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
-        client_protocol_error(c, "invalid Parse message");
+        sw_client_protocol_error(c, "invalid Parse message");
         return;
     }
     if (!m.name[0]) {  /* the unnamed statement lives on the server only */
         fwd(c, p, total);
-        expect_push(s, SW_EXP_PARSE, false);
+        sw_expect_push(s, SW_EXP_PARSE, false);
         return;
     }
     char msg[160];
-    if (client_stmt(c, m.name)) {
+    if (sw_client_stmt_find(c, m.name)) {
         snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
-        push_fake_error(c, "42P05", msg);
+        sw_push_fake_error(c, "42P05", msg);
         return;
     }
-    sw_stmt *st = client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types);
+    sw_stmt *st = sw_client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types);
     if (!st) {
-        push_fake_error(c, "53200", "out of memory");
+        sw_push_fake_error(c, "53200", "out of memory");
         return;
     }
     if (sw_map_get(&s->stmts, st->id)) {
-        push_fake(s, SW_BE_PARSE_COMPLETE);
+        sw_push_fake(s, SW_BE_PARSE_COMPLETE);
         return;
     }
     /* Rename: new header and name, then the original query and types. */
@@ -377,7 +384,7 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     sw_out_gen_done(&s->c, start);
     sw_out_src(&s->c, &c->c, tail, tail_len);
     sw_map_put(&s->stmts, st->id, st);
-    sw_expect *e = expect_push(s, SW_EXP_PARSE, false);
+    sw_expect *e = sw_expect_push(s, SW_EXP_PARSE, false);
     if (e) {
         e->stmt_id = st->id;
         e->name_hash = sw_stmt_name_hash(m.name);
@@ -389,22 +396,22 @@ static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
     sw_server *s = c->server;
     sw_bind_msg m;
     if (sw_bind_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
-        client_protocol_error(c, "invalid Bind message");
+        sw_client_protocol_error(c, "invalid Bind message");
         return;
     }
     if (!m.stmt[0]) {
         fwd(c, p, total);
-        expect_push(s, SW_EXP_BIND, false);
+        sw_expect_push(s, SW_EXP_BIND, false);
         return;
     }
-    sw_client_stmt *cs = client_stmt(c, m.stmt);
+    sw_client_stmt *cs = sw_client_stmt_find(c, m.stmt);
     if (!cs) {
         char msg[160];
         snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.stmt);
-        push_fake_error(c, "26000", msg);
+        sw_push_fake_error(c, "26000", msg);
         return;
     }
-    ensure_prepared(s, cs->stmt);
+    sw_ensure_prepared(s, cs->stmt);
     const uint8_t *tail = p + SW_HDR_LEN + m.tail_off;
     uint32_t tail_len = (uint32_t)(p + total - tail);
     size_t portal_len = strlen(m.portal);
@@ -415,7 +422,7 @@ static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
     sw_wbuf_cstr(w, cs->stmt->name);
     sw_out_gen_done(&s->c, start);
     sw_out_src(&s->c, &c->c, tail, tail_len);
-    expect_push(s, SW_EXP_BIND, false);
+    sw_expect_push(s, SW_EXP_BIND, false);
 }
 
 static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
@@ -423,33 +430,33 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     sw_server *s = c->server;
     sw_target_msg m;
     if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
-        client_protocol_error(c, type == SW_FE_DESCRIBE ? "invalid Describe message" : "invalid Close message");
+        sw_client_protocol_error(c, type == SW_FE_DESCRIBE ? "invalid Describe message" : "invalid Close message");
         return;
     }
     uint8_t kind = type == SW_FE_DESCRIBE ? SW_EXP_DESCRIBE : SW_EXP_CLOSE;
     if (m.kind != 'S' || !m.name[0]) {
         fwd(c, p, total);
-        expect_push(s, kind, false);
+        sw_expect_push(s, kind, false);
         return;
     }
-    sw_client_stmt *cs = client_stmt(c, m.name);
+    sw_client_stmt *cs = sw_client_stmt_find(c, m.name);
     if (type == SW_FE_CLOSE) {
-        client_stmt_drop(c, m.name);
-        push_fake(s, SW_BE_CLOSE_COMPLETE);
+        sw_client_stmt_drop(c, m.name);
+        sw_push_fake(s, SW_BE_CLOSE_COMPLETE);
         return;
     }
     if (!cs) {
         char msg[160];
         snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.name);
-        push_fake_error(c, "26000", msg);
+        sw_push_fake_error(c, "26000", msg);
         return;
     }
-    ensure_prepared(s, cs->stmt);
+    sw_ensure_prepared(s, cs->stmt);
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
     sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
     sw_out_gen_done(&s->c, start);
-    expect_push(s, SW_EXP_DESCRIBE, false);
+    sw_expect_push(s, SW_EXP_DESCRIBE, false);
 }
 
 /* Between transactions, statement bookkeeping needs no server: a named
@@ -469,7 +476,7 @@ static bool answer_locally(sw_client *c, uint8_t type, const uint8_t *p, uint32_
         if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || !m.name[0]) return false;
         w = sw_out_gen(&c->c);
         start = w->len;
-        if (client_stmt(c, m.name)) {
+        if (sw_client_stmt_find(c, m.name)) {
             snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
             sw_build_error(w, 'E', "ERROR", "42P05", msg, NULL, NULL);
             c->skip_until_sync = true;
@@ -479,7 +486,7 @@ static bool answer_locally(sw_client *c, uint8_t type, const uint8_t *p, uint32_
                 snprintf(msg, sizeof msg, "%s", r.error->message);
                 sw_build_error(w, 'E', "ERROR", "42601", msg, NULL, NULL);
                 c->skip_until_sync = true;
-            } else if (client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types)) {
+            } else if (sw_client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types)) {
                 sw_build_empty(w, SW_BE_PARSE_COMPLETE);
             } else {
                 sw_build_error(w, 'E', "ERROR", "53200", "out of memory", NULL, NULL);
@@ -493,7 +500,7 @@ static bool answer_locally(sw_client *c, uint8_t type, const uint8_t *p, uint32_
     if (type == SW_FE_CLOSE) {
         sw_target_msg m;
         if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || m.kind != 'S' || !m.name[0]) return false;
-        client_stmt_drop(c, m.name);
+        sw_client_stmt_drop(c, m.name);
         w = sw_out_gen(&c->c);
         start = w->len;
         sw_build_empty(w, SW_BE_CLOSE_COMPLETE);
@@ -517,6 +524,10 @@ static bool answer_locally(sw_client *c, uint8_t type, const uint8_t *p, uint32_
  * when a message is incomplete. */
 void sw_relay_client(sw_client *c)
 {
+    if (c->routed) {
+        sw_routed_client(c);
+        return;
+    }
     sw_iobuf *b = &c->c.in;
     uint32_t max = sw_g.conf->max_message_size;
     while (!c->c.closing && !c->c.paused) {
@@ -547,7 +558,7 @@ void sw_relay_client(sw_client *c)
                          (unsigned)sw_be32(b->data + b->parse + 1) + 1, (unsigned)max);
             else
                 snprintf(msg, sizeof msg, "invalid message length");
-            client_protocol_error(c, msg);
+            sw_client_protocol_error(c, msg);
             return;
         }
         if (rc == 0) break;
@@ -593,7 +604,7 @@ void sw_relay_client(sw_client *c)
             }
             if (!sw_iobuf_make_room(&c->c, h.total)) {
                 if (b->done != b->parse) break;  /* after the write completes */
-                client_protocol_error(c, "out of memory for message");
+                sw_client_protocol_error(c, "out of memory for message");
                 return;
             }
             break;
@@ -605,12 +616,12 @@ void sw_relay_client(sw_client *c)
         case SW_FE_QUERY: {
             sw_query_msg q;
             if (sw_query_decode(p + SW_HDR_LEN, h.total - SW_HDR_LEN, &q) < 0) {
-                client_protocol_error(c, "invalid Query message");
+                sw_client_protocol_error(c, "invalid Query message");
                 return;
             }
             sw_sessops_scan(q.sql, q.len, &c->pending);
             fwd(c, p, h.total);
-            expect_push(s, SW_EXP_QUERY, false);
+            sw_expect_push(s, SW_EXP_QUERY, false);
             break;
         }
         case SW_FE_PARSE: handle_parse(c, p, h.total); break;
@@ -619,19 +630,19 @@ void sw_relay_client(sw_client *c)
         case SW_FE_CLOSE: handle_describe_close(c, h.type, p, h.total); break;
         case SW_FE_EXECUTE:
             fwd(c, p, h.total);
-            expect_push(s, SW_EXP_EXECUTE, false);
+            sw_expect_push(s, SW_EXP_EXECUTE, false);
             break;
         case SW_FE_SYNC:
             c->skip_until_sync = false;
             fwd(c, p, h.total);
-            expect_push(s, SW_EXP_SYNC, false);
+            sw_expect_push(s, SW_EXP_SYNC, false);
             /* A later segment must not count on a Parse this one sent on
              * demand: an error here would make the server skip it. */
             if (s->parses_unconfirmed > 0) c->held = true;
             break;
         case SW_FE_FUNCTION_CALL:
             fwd(c, p, h.total);
-            expect_push(s, SW_EXP_FUNCTION, false);
+            sw_expect_push(s, SW_EXP_FUNCTION, false);
             break;
         case SW_FE_FLUSH:
         case SW_FE_COPY_DATA:
@@ -642,12 +653,12 @@ void sw_relay_client(sw_client *c)
         default: {
             char msg[64];
             snprintf(msg, sizeof msg, "invalid frontend message type %d", h.type);
-            client_protocol_error(c, msg);
+            sw_client_protocol_error(c, msg);
             return;
         }
         }
         if (c->c.closing) return;
-        emit_fakes(s);
+        sw_emit_fakes(s);
         if (c->held) break;
     }
     if (c->c.closing) return;
@@ -676,10 +687,46 @@ static void release_hold(sw_server *s)
 
 /* ---------------------------------------------------------------- server -> client */
 
+/* Routed client: after a reply, end the transaction when every linked
+ * server is done and idle, and let a stalled client go on. */
+static void routed_after_reply(sw_client *c)
+{
+    if (c->fan.active || !sw_routed_quiescent(c)) return;
+    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
+        sw_server *ls = c->link[i];
+        if (ls && c->c.out.writing && c->c.out.src == &ls->c) return;  /* after write_cb */
+    }
+    if (c->c.stream_left && !c->c.stream_drop) return;
+    bool session = c->pool && c->pool->mode == SW_POOL_SESSION;
+    if (c->txn_status == 'I' && c->n_links > 0) {
+        bool idle = true;
+        for (int i = 0; i < SW_MAX_NODES && idle; i++)
+            if (c->link[i] && c->link[i]->txn_status != 'I') idle = false;
+        if (idle && (!session || c->terminate_after_txn)) {
+            sw_routed_unlink_all(c, true);
+            if (c->terminate_after_txn) {
+                sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);
+                sw_client_close(c, NULL);
+                return;
+            }
+        }
+    }
+    if (c->txn_status == 'I') {
+        free(c->begin_sql);
+        c->begin_sql = NULL;
+        c->proxy_failed = false;
+    }
+    if (c->c.in.recv > c->c.in.parse || c->stalled) sw_client_process(c);
+}
+
 static void release_if_done(sw_server *s)
 {
     sw_client *c = s->client;
     if (!c || s->state != SW_SERVER_ACTIVE) return;
+    if (c->routed) {
+        routed_after_reply(c);
+        return;
+    }
     if (s->txn_status != 'I' || s->expect.count > 0 || s->c.stream_left) return;
     if (c->c.out.writing && c->c.out.src == &s->c) return;  /* after write_cb */
     if (c->c.stream_left && !c->c.stream_drop) return;
@@ -698,7 +745,7 @@ static void release_if_done(sw_server *s)
 /* A message from the server while linked.  Returns false to stop. */
 static void relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
-    sw_expect *e = expect_head(s);
+    sw_expect *e = sw_expect_head(s);
     bool hidden = e && e->hidden;
     bool forward = !hidden;
     switch (type) {
@@ -727,44 +774,45 @@ static void relay_server_message(sw_server *s, sw_client *c, uint8_t type, const
         forward = true;
         c->txn_failed = true;
         if (e->kind == SW_EXP_PARSE && e->stmt_id) parse_failed(s, e);
-        expect_pop(s);
+        sw_expect_pop(s);
         expect_skip_to_sync(s);
         break;
     case SW_BE_READY:
         if (e && (e->kind == SW_EXP_SYNC || e->kind == SW_EXP_QUERY || e->kind == SW_EXP_FUNCTION))
-            expect_pop(s);
+            sw_expect_pop(s);
         if (total >= 6) s->txn_status = (char)p[SW_HDR_LEN];
         if (!hidden) {
             c->txn_status = s->txn_status;
-            if (s->txn_status == 'I') settle_sessops(c, s);
+            if (s->txn_status == 'I') sw_settle_sessops(c, s);
         }
         break;
     case SW_BE_COMMAND_COMPLETE:
-        if (e && e->kind == SW_EXP_EXECUTE) expect_pop(s);
+        if (e && e->kind == SW_EXP_EXECUTE) sw_expect_pop(s);
         if (c->pending.n && total >= SW_HDR_LEN + 8 && memcmp(p + SW_HDR_LEN, "ROLLBACK", 8) == 0)
             c->txn_failed = true;
         break;
     case SW_BE_PARSE_COMPLETE:
-        if (e && e->kind == SW_EXP_PARSE) expect_pop(s);
+        if (e && e->kind == SW_EXP_PARSE) sw_expect_pop(s);
         break;
     case SW_BE_BIND_COMPLETE:
-        if (e && e->kind == SW_EXP_BIND) expect_pop(s);
+        if (e && e->kind == SW_EXP_BIND) sw_expect_pop(s);
         break;
     case SW_BE_CLOSE_COMPLETE:
-        if (e && e->kind == SW_EXP_CLOSE) expect_pop(s);
+        if (e && e->kind == SW_EXP_CLOSE) sw_expect_pop(s);
         break;
     case SW_BE_ROW_DESC:
     case SW_BE_NO_DATA:
-        if (e && e->kind == SW_EXP_DESCRIBE) expect_pop(s);
+        if (e && e->kind == SW_EXP_DESCRIBE) sw_expect_pop(s);
         break;
     case SW_BE_EMPTY_QUERY:
     case SW_BE_PORTAL_SUSPENDED:
-        if (e && e->kind == SW_EXP_EXECUTE) expect_pop(s);
+        if (e && e->kind == SW_EXP_EXECUTE) sw_expect_pop(s);
         break;
     default:
         break;
     }
-    if (forward) sw_out_src(&c->c, &s->c, p, total);
+    if (forward && (!c->fan.active || hidden || sw_fan_filter(c, s, type, p, total)))
+        sw_out_src(&c->c, &s->c, p, total);
 }
 
 void sw_server_relay(sw_server *s);
@@ -773,7 +821,16 @@ void sw_server_relay(sw_server *s)
 {
     sw_iobuf *b = &s->c.in;
     sw_client *c = s->client;
+    if (c->fan.active && sw_fan_current(c) != s) {
+        /* Another target is replying: this one waits its turn, unread. */
+        sw_conn_read_stop(&s->c);
+        sw_server *cur = sw_fan_current(c);
+        sw_conn_read_start(&cur->c);
+        if (!cur->c.paused && !cur->c.closing) sw_server_relay(cur);
+        return;
+    }
     while (!s->c.closing && !s->c.paused && s->client == c) {
+        if (c->fan.active && sw_fan_current(c) != s) break;
         uint32_t avail = b->recv - b->parse;
         if (c->c.closing) break;
         if (!sw_out_room(&c->c)) break;
@@ -785,7 +842,7 @@ void sw_server_relay(sw_server *s)
             s->c.stream_left -= n;
             continue;
         }
-        emit_fakes(s);
+        sw_emit_fakes(s);
         sw_msg_hdr h;
         int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
         if (rc < 0) {
@@ -799,7 +856,7 @@ void sw_server_relay(sw_server *s)
                               h.type == SW_BE_NOTICE || h.type == SW_BE_NOTIFICATION ||
                               h.type == SW_BE_FUNCTION_RESULT || h.type == SW_BE_ROW_DESC;
             if (streamable && h.total > SW_BUF_WHOLE_MAX) {
-                sw_expect *e = expect_head(s);
+                sw_expect *e = sw_expect_head(s);
                 s->c.stream_drop = e && e->hidden;
                 if (!s->c.stream_drop) sw_out_src(&c->c, &s->c, b->data + b->parse, avail);
                 s->c.stream_left = h.total - avail;
@@ -818,12 +875,12 @@ void sw_server_relay(sw_server *s)
         sw_debug("S>%c pid=%d len=%u exp=%u", h.type, c->pid, h.total, s->expect.count);
         relay_server_message(s, c, h.type, p, h.total);
         if (s->txn_status == 'I' && s->expect.count == 0 && h.type == SW_BE_READY) {
-            emit_fakes(s);
+            sw_emit_fakes(s);
             break;
         }
     }
     if (s->c.closing || c->c.closing) return;
-    emit_fakes(s);
+    sw_emit_fakes(s);
     if (sw_out_flush(&c->c) < 0) {
         sw_client_close(c, "write failed");
         return;
@@ -834,5 +891,12 @@ void sw_server_relay(sw_server *s)
         return;
     }
     release_hold(s);
+    if (c->fan.active && sw_fan_current(c) != s && s->client == c) {
+        /* This target is done: the next one's replies flow now. */
+        sw_server *next = sw_fan_current(c);
+        sw_conn_read_start(&next->c);
+        sw_server_relay(next);
+        return;
+    }
     if (!s->c.closing) release_if_done(s);
 }

@@ -64,6 +64,8 @@ void sw_stmt_release(sw_stmt *s)
     /* Servers keep it prepared under its name; re-interning the same text
      * later yields the same name, so their sets stay valid. */
     sw_map_del(&sw_g.stmt_registry, s->id);
+    sw_plan_free(s->plan);
+    free(s->plan_error);
     free(s->query);
     free(s->param_types);
     free(s);

@@ -384,12 +384,15 @@ pg_psql() {
 #   client's own role)  db=LOGICAL:NODE (repeatable; default "shop" on the
 #   first node and "shop_<node>" on each other one)
 #   user=NAME:AUTH[:PASSWORD] (extra client role, repeatable)
+#   functions=FILE tables=FILE (sharding: FILE holds the YAML list items of
+#   the top-level `functions:` / of database shop's `tables:`)
 # Node NAME appears as "node_NAME"; every node's database is "shop".
 sw_config_write() {
     local file=$1
     shift
     local mode=${SW_POOL_MODE:-transaction} size=${SW_POOL_SIZE:-4} level=${SW_LOG_LEVEL:-info}
     local qwt=5s ct=2s it=60s st=5s mms=1MB port=${SW_LISTEN_PORT:-} nodes="" per_role=0
+    local functions_file="" tables_file=""
     local -a dbs=() users=() node_list=()
     local kv n d u srv
     for kv in "$@"; do
@@ -405,6 +408,8 @@ sw_config_write() {
         port=*) port=${kv#*=} ;;
         nodes=*) nodes=${kv#*=} ;;
         per_role=*) per_role=${kv#*=} ;;
+        functions=*) functions_file=${kv#*=} ;;
+        tables=*) tables_file=${kv#*=} ;;
         db=*) dbs+=("${kv#*=}") ;;
         user=*) users+=("${kv#*=}") ;;
         *) fail "sw_config_write: unknown option '$kv'" ;;
@@ -430,9 +435,20 @@ sw_config_write() {
         for n in "${node_list[@]}"; do
             echo "  - {name: node_$n, host: 127.0.0.1, port: $(_pg_var PORT "$n"), database: shop, user: sw_admin, password: admin_pw}"
         done
+        if [[ -n $functions_file ]]; then
+            echo "functions:"
+            sed 's/^/  /' "$functions_file"
+        fi
         echo "databases:"
         for d in "${dbs[@]}"; do
-            echo "  - {name: ${d%%:*}, default_node: node_${d#*:}}"
+            if [[ -n $tables_file && ${d%%:*} == shop ]]; then
+                echo "  - name: shop"
+                echo "    default_node: node_${d#*:}"
+                echo "    tables:"
+                sed 's/^/      /' "$tables_file"
+            else
+                echo "  - {name: ${d%%:*}, default_node: node_${d#*:}}"
+            fi
         done
         echo "users:"
         for u in "sw_scram:scram-sha-256:scram_pw" "sw_md5:md5:md5_pw" "sw_trust:trust" "${users[@]}"; do

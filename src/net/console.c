@@ -1,0 +1,112 @@
+/*
+ * console.c - clients of the virtual database "shardwire": the admin
+ * console.  They log in like any client (same users, same authentication)
+ * but are never linked to a server; each simple query is answered by
+ * sw_admin_query (SHOW SHARDS, SHOW TABLES, SHOW ROUTE, RELOAD, ...) and
+ * followed by ReadyForQuery.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/admin.h"
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+#include "relay_int.h"
+
+int sw_proxy_reload(char *err, size_t errsz);
+
+/* Login reply of a console client: no server to learn parameters from. */
+void sw_console_login(sw_client *c)
+{
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    static const char *const params[] = {
+        "server_version", "15.0 (shardwire console)", "server_encoding", "UTF8",
+        "client_encoding", "UTF8", "DateStyle", "ISO, MDY", "integer_datetimes", "on",
+        "standard_conforming_strings", "on", "TimeZone", "UTC", "is_superuser", "off", NULL};
+    sw_build_auth(w, SW_AUTH_OK, NULL, 0);
+    for (int i = 0; params[i]; i += 2) sw_build_param_status(w, params[i], params[i + 1]);
+    sw_build_backend_key(w, c->pid, c->key);
+    sw_build_ready(w, 'I');
+    sw_out_gen_done(&c->c, start);
+    sw_client_set_state(c, SW_CLIENT_IDLE);
+    sw_info("client %s opened the admin console as %s", c->addr, c->user);
+}
+
+static void node_stats(sw_admin_node_stats *st, int n)
+{
+    memset(st, 0, sizeof *st * (size_t)n);
+    for (int i = 0; i < n; i++) st[i].up = true;
+    for (sw_pool *p = sw_g.pools; p; p = p->next) {
+        if (p->stale || p->node_index < 0 || p->node_index >= n) continue;
+        sw_admin_node_stats *s = &st[p->node_index];
+        s->servers_active += p->n_active;
+        s->servers_idle += p->n_idle;
+        s->servers_connecting += p->n_connecting;
+        s->clients_waiting += p->n_waiting;
+        if (p->last_connect_error && p->last_connect_fail_ms && p->n_idle + p->n_active == 0) {
+            s->up = false;
+            s->last_error = p->last_connect_error;
+        }
+    }
+}
+
+void sw_console_process(sw_client *c)
+{
+    sw_iobuf *b = &c->c.in;
+    while (!c->c.closing) {
+        uint32_t avail = b->recv - b->parse;
+        sw_msg_hdr h;
+        int rc = sw_msg_peek(b->data + b->parse, avail, 1024 * 1024, &h);
+        if (rc < 0) {
+            sw_client_protocol_error(c, "invalid message length");
+            return;
+        }
+        if (rc == 0) break;
+        if (avail < h.total) {
+            if (!sw_iobuf_make_room(&c->c, h.total)) {
+                sw_client_protocol_error(c, "out of memory for message");
+                return;
+            }
+            break;
+        }
+        const uint8_t *p = b->data + b->parse;
+        b->parse += h.total;
+        if (h.type == SW_FE_TERMINATE) {
+            sw_client_close(c, NULL);
+            return;
+        }
+        sw_wbuf *w = sw_out_gen(&c->c);
+        size_t start = w->len;
+        if (h.type == SW_FE_QUERY) {
+            sw_query_msg q;
+            if (sw_query_decode(p + SW_HDR_LEN, h.total - SW_HDR_LEN, &q) < 0) {
+                sw_client_protocol_error(c, "invalid Query message");
+                return;
+            }
+            int nn = sw_g.conf->n_nodes;
+            sw_admin_node_stats *st = calloc((size_t)nn, sizeof *st);
+            if (st) node_stats(st, nn);
+            sw_admin_env env = {.router = sw_g.router, .nodes = st, .n_clients = sw_client_count(),
+                                .now_ms = sw_wall_ms()};
+            sw_admin_action a = sw_admin_query(&env, q.sql, q.len, w);
+            free(st);
+            if (a == SW_ADMIN_RELOAD) {
+                char err[4096];
+                if (sw_proxy_reload(err, sizeof err) != 0) {
+                    w->len = start;
+                    sw_build_error(w, 'E', "ERROR", "F0000", "reload failed; the running configuration stays", err, NULL);
+                }
+            }
+            sw_build_ready(w, 'I');
+        } else if (h.type == SW_FE_SYNC) {
+            sw_build_ready(w, 'I');
+        } else if (h.type == SW_FE_PARSE) {
+            sw_build_error(w, 'E', "ERROR", "0A000", "the admin console speaks the simple query protocol only", NULL, NULL);
+        }
+        sw_out_gen_done(&c->c, start);
+    }
+    if (!c->c.out.writing) b->done = b->parse;
+    if (sw_out_flush(&c->c) < 0) sw_client_close(c, "write failed");
+}

@@ -1,0 +1,68 @@
+/*
+ * relay_int.h - pieces of the data path shared by relay.c (one server per
+ * client, messages forwarded as they come) and routed.c (statements routed
+ * by the shard map to one or several servers).  Private to src/net.
+ */
+#ifndef SW_RELAY_INT_H
+#define SW_RELAY_INT_H
+
+#include "sw/proxy.h"
+
+void sw_client_set_state(sw_client *c, sw_client_state st);
+void sw_relay_linked(sw_client *c, sw_server *s);
+void sw_relay_client(sw_client *c);
+void sw_server_relay(sw_server *s);
+
+/* Expect queue of a server: what it owes, in order.  push returns NULL when
+ * out of memory. */
+sw_expect *sw_expect_push(sw_server *s, uint8_t kind, bool hidden);
+void sw_expect_pop(sw_server *s);
+static inline sw_expect *sw_expect_head(sw_server *s)
+{
+    return s->expect.count ? &s->expect.items[s->expect.head] : NULL;
+}
+
+/* Fake replies emitted in order with s's real ones. */
+void sw_push_fake(sw_server *s, uint8_t type);
+/* An error for c's current server batch; drops the client's input to Sync. */
+void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg);
+void sw_emit_fakes(sw_server *s);
+/* Prepare st on s (hidden Parse) unless it is there. */
+void sw_ensure_prepared(sw_server *s, sw_stmt *st);
+
+/* The client's names for prepared statements. */
+sw_client_stmt *sw_client_stmt_find(sw_client *c, const char *name);
+sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
+                            int16_t nparams, const uint8_t *types);
+void sw_client_stmt_drop(sw_client *c, const char *name);
+
+/* The transaction ended: apply or drop the SET/RESET seen in it. */
+void sw_settle_sessops(sw_client *c, sw_server *s);
+void sw_discard_client_input(sw_client *c);
+void sw_client_protocol_error(sw_client *c, const char *msg);
+
+/* routed.c: the client loop for routed databases. */
+void sw_routed_client(sw_client *c);
+/* A server linked for c (routed): record it and replay the open transaction. */
+void sw_routed_linked(sw_client *c, sw_server *s);
+/* Fan-out merge of one server message; returns true when it is forwarded. */
+bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total);
+/* True when no linked server owes the client anything. */
+bool sw_routed_quiescent(const sw_client *c);
+/* Drop every link (end of transaction or failure). */
+void sw_routed_unlink_all(sw_client *c, bool clean);
+/* console.c: the admin database. */
+void sw_console_login(sw_client *c);
+void sw_console_process(sw_client *c);
+
+/* directory.c: look a directory-sharded key up off the loop; the client
+ * is processed again (and re-routed, now from the cache) when it is known. */
+void sw_directory_lookup_start(sw_client *c, const sw_route_out *o);
+
+/* The current fan-out target, or NULL. */
+static inline sw_server *sw_fan_current(const sw_client *c)
+{
+    return c->fan.active ? c->fan.srv[c->fan.cur] : NULL;
+}
+
+#endif
