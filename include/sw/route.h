@@ -141,8 +141,9 @@ typedef struct sw_route_out {
      * means "no preference": the proxy runs it on the client's current
      * server, or the database's default node (transaction control, SET,
      * SHOW, statements touching no table). */
-    sw_route_target *targets;
+    sw_route_target *targets;  /* inline_targets, or heap when there are more */
     int n_targets;
+    sw_route_target inline_targets[2]; /* the common case allocates nothing */
     sw_nodeset nodes;         /* the targets' nodes */
     sw_route_local local;
     char *local_value;        /* owned */

@@ -120,7 +120,7 @@ sw_route_status sw_plan_eval(sw_router *r, const sw_plan *p, const sw_route_in *
     if (rc != SW_ROUTE_OK) {
         /* keep what the caller may want to log, drop targets */
         for (int i = 0; i < out->n_targets; i++) free(out->targets[i].sql);
-        free(out->targets);
+        if (out->targets != out->inline_targets) free(out->targets);
         out->targets = NULL;
         out->n_targets = 0;
         out->nodes = 0;

@@ -34,7 +34,7 @@ const char *sw_stmt_kind_name(sw_stmt_kind k)
 void sw_route_out_clear(sw_route_out *out)
 {
     for (int i = 0; i < out->n_targets; i++) free(out->targets[i].sql);
-    free(out->targets);
+    if (out->targets != out->inline_targets) free(out->targets);
     free(out->local_value);
     memset(out, 0, sizeof *out);
 }

@@ -5,6 +5,7 @@
  * physical table when a written table spans several, a UNION ALL subquery
  * for read ones).  The texts themselves come from rewrite.c.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +13,19 @@
 
 int sw_out_add_target(sw_route_out *out, int *cap, int node, char *sql)
 {
-    if (out->n_targets == *cap) {
-        int ncap = *cap ? *cap * 2 : 2;
-        sw_route_target *nt = realloc(out->targets, (size_t)ncap * sizeof *nt);
+    const int inline_cap = (int)(sizeof out->inline_targets / sizeof out->inline_targets[0]);
+    if (!out->targets) out->targets = out->inline_targets;
+    bool inl = out->targets == out->inline_targets;
+    int have = inl ? inline_cap : *cap;
+    if (out->n_targets >= have) {
+        int ncap = have * 2;
+        sw_route_target *nt = inl ? malloc((size_t)ncap * sizeof *nt)
+                                  : realloc(out->targets, (size_t)ncap * sizeof *nt);
         if (!nt) {
             free(sql);
             return -1;
         }
+        if (inl) memcpy(nt, out->inline_targets, (size_t)out->n_targets * sizeof *nt);
         out->targets = nt;
         *cap = ncap;
     }

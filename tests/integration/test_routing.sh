@@ -22,8 +22,12 @@ CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL, p
 CREATE TABLE order_items (order_id bigint NOT NULL, item_no int NOT NULL, product_id bigint, PRIMARY KEY (order_id, item_no));
 CREATE TABLE payments (payment_id bigint PRIMARY KEY, payment_mode text);
 CREATE TABLE events (event_id bigint PRIMARY KEY, event_date date NOT NULL);
+CREATE TABLE tenants (tenant_id bigint PRIMARY KEY, tenant_name text);
 SQL
 done
+# The directory: which node each tenant lives on, in a table on node a.
+pg_psql a -c "CREATE TABLE tenant_directory (tenant_id bigint PRIMARY KEY, node text NOT NULL)" \
+    -c "INSERT INTO tenant_directory VALUES (1, 'node_c'), (2, 'node_b'), (3, 'node_a'), (4, 'node_nowhere')"
 pg_psql a -c "CREATE TABLE products_10_to_100 (product_id bigint PRIMARY KEY, product_price numeric(10,2))" \
     -c "CREATE TABLE products_101_to_250 (product_id bigint PRIMARY KEY, product_price numeric(10,2))" \
     -c "CREATE TABLE products_251_to_500 (product_id bigint PRIMARY KEY, product_price numeric(10,2))"
@@ -54,6 +58,11 @@ cat >"$SW_TMP/functions.yaml" <<'YAML'
     - {to: 2024-01-01, node: node_a}
     - {from: 2024-01-01, to: 2025-01-01, node: node_b}
     - {from: 2025-01-01, node: node_c}
+- name: tenant_dir
+  kind: directory
+  node: node_a
+  query: SELECT node FROM tenant_directory WHERE tenant_id = $1
+  cache_ttl: 60s
 YAML
 write_tables() {  # shipment_details' node
     cat >"$SW_TMP/tables.yaml" <<YAML
@@ -65,6 +74,7 @@ write_tables() {  # shipment_details' node
 - {name: order_items, key: order_id, function: order_ids}
 - {name: products, key: product_price, function: price_bands, node: node_a}
 - {name: events, key: event_date, function: event_dates}
+- {name: tenants, key: tenant_id, function: tenant_dir}
 - {name: payments, reference: true}
 - {name: shipment_details, node: $1}
 - {name: customer_details, node: node_c}
@@ -148,6 +158,21 @@ out=$(admin "SHOW ROUTE SELECT * FROM events WHERE event_date >= '2024-03-01' AN
 assert_match "$out" "^node_b\|" "range inside 2024"
 assert_eq 1 "$(echo "$out" | wc -l)" "one node for a 2024 range"
 ok "date ranges"
+
+step "directory: the node of a key is looked up in a table, then cached"
+sw_psql -c "INSERT INTO tenants (tenant_id, tenant_name) VALUES (1, 'one')"
+sw_psql -c "INSERT INTO tenants (tenant_id, tenant_name) VALUES (2, 'two')"
+sw_psql -c "INSERT INTO tenants (tenant_id, tenant_name) VALUES (3, 'three')"
+assert_eq "one" "$(pg_psql c -c "SELECT tenant_name FROM tenants")" "tenant 1 on node c"
+assert_eq "two" "$(pg_psql b -c "SELECT tenant_name FROM tenants")" "tenant 2 on node b"
+assert_eq "three" "$(pg_psql a -c "SELECT tenant_name FROM tenants")" "tenant 3 on node a"
+assert_eq "two" "$(sw_psql -c "SELECT tenant_name FROM tenants WHERE tenant_id = 2")" "read through the cache"
+capture out sw_psql -v VERBOSITY=verbose -c "SELECT * FROM tenants WHERE tenant_id = 4"
+assert_contains "$out" "unknown node" "directory naming a node that does not exist"
+capture out sw_psql -v VERBOSITY=verbose -c "SELECT * FROM tenants WHERE tenant_id = 5"
+assert_contains "$out" "not in the directory" "key missing from the directory"
+assert_eq "two" "$(sw_psql -c "SELECT tenant_name FROM tenants WHERE tenant_id = 2")" "still working after errors"
+ok "directory lookups"
 
 step "reference table: writes to every node, reads from one"
 sw_psql -c "INSERT INTO payments (payment_id, payment_mode) VALUES (1, 'card'), (2, 'paypal')"
