@@ -519,6 +519,57 @@ static bool answer_locally(sw_client *c, uint8_t type, const uint8_t *p, uint32_
     return false;
 }
 
+/* The first step of both client loops: pass through the rest of a large
+ * CopyData, frame the next message, close on Terminate or a bad length,
+ * drop messages up to Sync after an error.  SW_FRAME_MSG leaves a header
+ * for the message at the parse cursor (possibly not all received yet). */
+int sw_client_frame(sw_client *c, sw_msg_hdr *h)
+{
+    sw_iobuf *b = &c->c.in;
+    sw_server *s = c->server;
+    uint32_t avail = b->recv - b->parse;
+    uint32_t max = sw_g.conf->max_message_size;
+    if (c->c.stream_left) {
+        /* The rest of a large CopyData passes through as it arrives. */
+        if (avail == 0) return SW_FRAME_STOP;
+        if (!c->c.stream_drop && (!s || !sw_out_room(&s->c))) return SW_FRAME_STOP;
+        uint32_t n = avail < c->c.stream_left ? avail : c->c.stream_left;
+        if (!c->c.stream_drop) sw_out_src(&s->c, &c->c, b->data + b->parse, n);
+        b->parse += n;
+        c->c.stream_left -= n;
+        if (!c->c.stream_left) c->c.stream_drop = false;
+        return SW_FRAME_AGAIN;
+    }
+    int rc = sw_msg_peek(b->data + b->parse, avail, max, h);
+    if (rc < 0) {
+        char msg[128];
+        if (rc == -EMSGSIZE)
+            snprintf(msg, sizeof msg, "message of %u bytes exceeds the limit of %u bytes",
+                     (unsigned)sw_be32(b->data + b->parse + 1) + 1, (unsigned)max);
+        else
+            snprintf(msg, sizeof msg, "invalid message length");
+        sw_client_protocol_error(c, msg);
+        return SW_FRAME_CLOSED;
+    }
+    if (rc == 0) return SW_FRAME_STOP;
+    if (h->type == SW_FE_TERMINATE) {
+        sw_client_close(c, NULL);
+        return SW_FRAME_CLOSED;
+    }
+    if (c->skip_until_sync && h->type != SW_FE_SYNC) {
+        /* Dropped like PostgreSQL drops messages after an error. */
+        if (avail < h->total) {
+            c->c.stream_left = h->total - avail;
+            c->c.stream_drop = true;
+            b->parse = b->recv;
+        } else {
+            b->parse += h->total;
+        }
+        return SW_FRAME_AGAIN;
+    }
+    return SW_FRAME_MSG;
+}
+
 /* Process the client's buffered messages.  Stops when a server is needed
  * and not linked, when the server's outgoing batch is full or in flight, or
  * when a message is incomplete. */
@@ -529,7 +580,6 @@ void sw_relay_client(sw_client *c)
         return;
     }
     sw_iobuf *b = &c->c.in;
-    uint32_t max = sw_g.conf->max_message_size;
     while (!c->c.closing && !c->c.paused) {
         if (c->state == SW_CLIENT_WAITING) return;
         if (c->held) {
@@ -538,45 +588,11 @@ void sw_relay_client(sw_client *c)
         }
         sw_server *s = c->server;
         uint32_t avail = b->recv - b->parse;
-        if (c->c.stream_left) {
-            /* The rest of a large CopyData passes through as it arrives. */
-            if (avail == 0) break;
-            if (!c->c.stream_drop && (!s || !sw_out_room(&s->c))) break;
-            uint32_t n = avail < c->c.stream_left ? avail : c->c.stream_left;
-            if (!c->c.stream_drop) sw_out_src(&s->c, &c->c, b->data + b->parse, n);
-            b->parse += n;
-            c->c.stream_left -= n;
-            if (!c->c.stream_left) c->c.stream_drop = false;
-            continue;
-        }
         sw_msg_hdr h;
-        int rc = sw_msg_peek(b->data + b->parse, avail, max, &h);
-        if (rc < 0) {
-            char msg[128];
-            if (rc == -EMSGSIZE)
-                snprintf(msg, sizeof msg, "message of %u bytes exceeds the limit of %u bytes",
-                         (unsigned)sw_be32(b->data + b->parse + 1) + 1, (unsigned)max);
-            else
-                snprintf(msg, sizeof msg, "invalid message length");
-            sw_client_protocol_error(c, msg);
-            return;
-        }
-        if (rc == 0) break;
-        if (h.type == SW_FE_TERMINATE) {
-            sw_client_close(c, NULL);
-            return;
-        }
-        if (c->skip_until_sync && h.type != SW_FE_SYNC) {
-            /* Dropped like PostgreSQL drops messages after an error. */
-            if (avail < h.total) {
-                c->c.stream_left = h.total - avail;
-                c->c.stream_drop = true;
-                b->parse = b->recv;
-            } else {
-                b->parse += h.total;
-            }
-            continue;
-        }
+        int fr = sw_client_frame(c, &h);
+        if (fr == SW_FRAME_CLOSED) return;
+        if (fr == SW_FRAME_STOP) break;
+        if (fr == SW_FRAME_AGAIN) continue;
         if (!s && avail >= h.total && c->txn_status == 'I' && answer_locally(c, h.type, b->data + b->parse, h.total)) {
             b->parse += h.total;
             continue;

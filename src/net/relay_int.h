@@ -22,6 +22,11 @@ static inline sw_expect *sw_expect_head(sw_server *s)
     return s->expect.count ? &s->expect.items[s->expect.head] : NULL;
 }
 
+/* Outcome of sw_client_frame. */
+enum { SW_FRAME_MSG = 0, SW_FRAME_AGAIN = 1, SW_FRAME_STOP = 2, SW_FRAME_CLOSED = 3 };
+/* Frame the client's next message (shared first step of both client loops). */
+int sw_client_frame(sw_client *c, sw_msg_hdr *h);
+
 /* Fake replies emitted in order with s's real ones. */
 void sw_push_fake(sw_server *s, uint8_t type);
 /* An error for c's current server batch; drops the client's input to Sync. */

@@ -34,10 +34,11 @@
 bool sw_routed_quiescent(const sw_client *c)
 {
     if (c->fan.active) return false;
-    if (c->n_links == 0) return true;
-    for (int i = 0; i < SW_MAX_NODES; i++) {
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
         sw_server *s = c->link[i];
-        if (s && (s->expect.count > 0 || s->c.stream_left)) return false;
+        if (!s) continue;
+        seen++;
+        if (s->expect.count > 0 || s->c.stream_left) return false;
     }
     return true;
 }
@@ -947,18 +948,22 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
 /* Whether anything in flight to a linked server still points into c's buffer. */
 static bool input_referenced(const sw_client *c)
 {
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
         sw_server *s = c->link[i];
-        if (s && s->c.out.src == &c->c && (s->c.out.writing || s->c.out.nparts > 0)) return true;
+        if (!s) continue;
+        seen++;
+        if (s->c.out.src == &c->c && (s->c.out.writing || s->c.out.nparts > 0)) return true;
     }
     return false;
 }
 
 static void flush_links(sw_client *c)
 {
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
         sw_server *s = c->link[i];
-        if (s && s->c.out.nparts > 0 && !s->c.out.writing && sw_out_flush(&s->c) < 0)
+        if (!s) continue;
+        seen++;
+        if (s->c.out.nparts > 0 && !s->c.out.writing && sw_out_flush(&s->c) < 0)
             sw_server_close(s, "write to server failed");
         if (c->c.closing) return;
     }
@@ -967,7 +972,6 @@ static void flush_links(sw_client *c)
 void sw_routed_client(sw_client *c)
 {
     sw_iobuf *b = &c->c.in;
-    uint32_t max = sw_g.conf->max_message_size;
     c->stalled = false;
     /* A new transaction routes by the newest map. */
     if (c->n_links == 0 && c->txn_status == 'I' && !c->fan.active) c->router = sw_g.router;
@@ -980,43 +984,11 @@ void sw_routed_client(sw_client *c)
         }
         sw_server *s = c->server;
         uint32_t avail = b->recv - b->parse;
-        if (c->c.stream_left) {
-            if (avail == 0) break;
-            if (!c->c.stream_drop && (!s || !sw_out_room(&s->c))) break;
-            uint32_t n = avail < c->c.stream_left ? avail : c->c.stream_left;
-            if (!c->c.stream_drop) sw_out_src(&s->c, &c->c, b->data + b->parse, n);
-            b->parse += n;
-            c->c.stream_left -= n;
-            if (!c->c.stream_left) c->c.stream_drop = false;
-            continue;
-        }
         sw_msg_hdr h;
-        int rc = sw_msg_peek(b->data + b->parse, avail, max, &h);
-        if (rc < 0) {
-            char msg[128];
-            if (rc == -EMSGSIZE)
-                snprintf(msg, sizeof msg, "message of %u bytes exceeds the limit of %u bytes",
-                         (unsigned)sw_be32(b->data + b->parse + 1) + 1, (unsigned)max);
-            else
-                snprintf(msg, sizeof msg, "invalid message length");
-            sw_client_protocol_error(c, msg);
-            return;
-        }
-        if (rc == 0) break;
-        if (h.type == SW_FE_TERMINATE) {
-            sw_client_close(c, NULL);
-            return;
-        }
-        if (c->skip_until_sync && h.type != SW_FE_SYNC) {
-            if (avail < h.total) {
-                c->c.stream_left = h.total - avail;
-                c->c.stream_drop = true;
-                b->parse = b->recv;
-            } else {
-                b->parse += h.total;
-            }
-            continue;
-        }
+        int fr = sw_client_frame(c, &h);
+        if (fr == SW_FRAME_CLOSED) return;
+        if (fr == SW_FRAME_STOP) break;
+        if (fr == SW_FRAME_AGAIN) continue;
         if (avail < h.total) {
             if (h.type == SW_FE_COPY_DATA && s && h.total > SW_BUF_WHOLE_MAX) {
                 if (!sw_out_room(&s->c)) break;
