@@ -4,7 +4,7 @@
 set -euo pipefail
 
 SW_PACKAGES=(build-essential cmake pkg-config libuv1-dev libpg-query-dev libprotobuf-c-dev
-  libxxhash-dev libyaml-dev libssl-dev libpq-dev libcmocka-dev postgresql-15
+  libxxhash-dev libyaml-dev libssl-dev libpq-dev libcmocka-dev libgmp-dev postgresql-15
   postgresql-client-15 pgbouncer)
 
 missing=()

@@ -169,6 +169,8 @@ typedef struct sw_conf {
 
     /* limits: */
     uint32_t max_message_size;     /* default 64 MiB: larger messages get 08P01 */
+    int merge_max_rows;            /* default 1000000: rows/groups one cross-shard merge may hold (0 = no cap) */
+    uint32_t merge_max_bytes;      /* default 256 MiB: bytes one cross-shard merge may hold */
 
     /* log: */
     sw_log_level log_level;        /* default info */

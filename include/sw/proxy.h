@@ -106,7 +106,19 @@ typedef struct sw_stmt {
     sw_plan *plan;         /* routing analysis, made at the first Parse under a router */
     const sw_router *plan_router; /* the router that made it */
     char *plan_error;      /* the statement does not parse: message for the client */
+    struct sw_stmt_merge *merge; /* cross-shard merge plan, made at the first fan-out Bind */
 } sw_stmt;
+
+/* How a statement's answers from several shards merge (sw_merge_plan). */
+typedef struct sw_stmt_merge {
+    const sw_router *router;  /* the router it was planned under */
+    int rc;                   /* sw_merge_plan's result: 1 concatenate, 0 merge, -1 refused */
+    struct sw_merge_spec *spec;
+    char *sql;                /* rc 0: text each shard runs */
+    char sqlstate[6];
+    char *msg;                /* rc -1 */
+} sw_stmt_merge;
+void sw_stmt_merge_free(sw_stmt_merge *m);
 
 /* A client's own name for a statement. */
 typedef struct sw_client_stmt {
@@ -255,7 +267,20 @@ typedef struct sw_fan {
     uint64_t rows;         /* summed row count */
     bool have_count;
     char status;           /* combined ReadyForQuery status */
+    /* A merged SELECT: every target is read at once and its rows go through
+     * the merger (sw_merge); NULL for the in-turn concatenation above. */
+    struct sw_merge *merge;
+    struct sw_merge_spec *spec_owned; /* the spec, when not a statement's cached one */
+    bool replied[SW_MAX_NODES * 2]; /* target i sent its ReadyForQuery */
+    bool swallow_desc;     /* the RowDescription was asked for by shardwire, not the client */
+    bool rows_done;        /* the merger wrote its last row */
+    bool merge_error;      /* the merger failed: error sent, the rest is drained */
+    /* COPY ... TO STDOUT concatenated (in turn) */
+    bool copy_out;         /* a target sent CopyDone: one goes to the client at the end */
+    bool copy_header;      /* CSV HEADER: only the first target's header line is kept */
+    bool copy_data_seen;   /* the current target sent CopyData already */
 } sw_fan;
+typedef struct sw_copyin sw_copyin;
 
 typedef enum sw_client_state {
     SW_CLIENT_STARTUP,     /* waiting for the startup packet */
@@ -287,6 +312,7 @@ struct sw_client {
     int want_node;         /* node a server is being acquired for */
     bool stalled;          /* waiting for every linked server to finish replying */
     sw_fan fan;
+    struct sw_copyin *copyin; /* COPY FROM STDIN split over several shards (copyin.c) */
     char *begin_sql;       /* the client's BEGIN, replayed on servers joining the transaction */
     bool proxy_failed;     /* shardwire refused a statement inside the transaction */
     char *shard_override;  /* SET shardwire.shard */
@@ -361,6 +387,9 @@ int sw_out_flush(sw_conn *dst);
 /* True when dst can take another message's parts now: when its batch is
  * full it is written first.  False while a write is in flight (or failed;
  * the caller finds out through the connection closing). */
+/* The client's generated output is written out: a merge may go on. */
+void sw_merged_drained(sw_client *c);
+
 static inline bool sw_out_room(sw_conn *dst)
 {
     if (dst->out.writing || dst->closing) return false;

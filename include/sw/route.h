@@ -44,6 +44,34 @@
  *    shardwire_next_id() in such a text are 0A000.
  *  - Rewritten text runs from the statement's first token (comments
  *    included) to its last token that is not a comment; no ';'.
+ *  - A physical table of a table-suffix function lives on the node its
+ *    entry names, or else on the node of the table using the function.
+ *    Reads get, on each node, a UNION ALL of that node's physical tables;
+ *    two table-suffix occurrences over several nodes in one statement are
+ *    0A000.
+ *  - DDL on a table-suffix table runs once per physical table, on its
+ *    node, with the physical name (a schema qualifier is kept).  CREATE
+ *    INDEX name on it names each physical table's index name + suffix:
+ *    the suffix is what the physical name adds to "<logical>" when it
+ *    starts with "<logical>_" (products_10_to_100 -> _10_to_100), else
+ *    "_<physical>"; an unnamed index stays unnamed; a name that would
+ *    exceed 63 bytes is 0A000.  Renaming a table-suffix table or one of
+ *    its physical tables (RENAME TO) is 0A000; so is DDL that names one
+ *    without changing it (a foreign key, LIKE, INHERITS).  Tables a DDL
+ *    statement only names are read, so a foreign key to a reference table
+ *    needs a copy on each node of the table.
+ *  - DROP TABLE/VIEW and TRUNCATE of several tables: each node gets the
+ *    list of the tables it holds (table-suffix ones as its physical
+ *    tables, in place; ONLY and '*' kept per entry), unchanged text where
+ *    it holds them all.
+ *  - DROP INDEX: the router cannot know an index's table.  It goes to every
+ *    node of the logical database (its default node and every node one of
+ *    its tables is on) with IF EXISTS forced, and on each node also drops
+ *    name + suffix for every suffix of the node's physical tables (each
+ *    suffix once, names over 63 bytes left out), so an index created
+ *    through shardwire on a table-suffix table is dropped everywhere.
+ *    DROP INDEX CONCURRENTLY (one index per statement) gives one target
+ *    per name.
  *  - SHOW shardwire.x: local_value is the setting's name ("shardwire.shard").
  *    lookup_key is the canonical value (42, APJ, 12.5); lookup_fn is -1
  *    unless status is SW_ROUTE_LOOKUP.
@@ -185,6 +213,14 @@ void sw_router_cache_stats(const sw_router *r, uint64_t *hits, uint64_t *misses,
 /* Bound the shape cache to n plans (default 4096; least recently used
  * go first; 0 turns caching off). */
 void sw_router_set_cache_capacity(sw_router *r, size_t n);
+
+/* Key column of schema.relname (schema NULL: unqualified) when it is a
+ * sharded table of database, else NULL.  Owned by the router's config. */
+const char *sw_router_key_of(const sw_router *r, const char *database, const char *schema, const char *relname);
+
+/* The declared table schema.relname of database (same matching), or NULL. */
+const sw_conf_table *sw_router_table_conf(const sw_router *r, const char *database, const char *schema,
+                                     const char *relname);
 
 /* Index of the database's default node, or -1 when the database is unknown. */
 int sw_route_default_node(const sw_conf *conf, const char *database);

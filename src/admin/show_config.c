@@ -68,7 +68,8 @@ static int coloc_root(const sw_conf *conf, int fi)
 }
 
 /* The targets of function fi, comma-separated.  Physical-table targets
- * are prefixed "node:" when the table's node (suffix_node) is known. */
+ * are prefixed "node:" with their own node, or the table's (suffix_node)
+ * when it is known. */
 static void add_fn_targets(sw_astr *a, const sw_admin_env *env, int fi, int suffix_node)
 {
     const sw_conf *conf = sw_router_conf(env->router);
@@ -76,8 +77,9 @@ static void add_fn_targets(sw_astr *a, const sw_admin_env *env, int fi, int suff
     if (!fn) return;
     for (int t = 0; t < sw_shardfn_n_targets(fn); t++) {
         sw_astr_sep(a, ",");
-        if (sw_shardfn_target_node(fn, t) < 0 && suffix_node >= 0)
-            sw_astr_addf(a, "%s:", node_name(conf, suffix_node));
+        int tn = sw_shardfn_target_node(fn, t);
+        if (sw_shardfn_conf(fn)->table_targets && (tn >= 0 || suffix_node >= 0))
+            sw_astr_addf(a, "%s:", node_name(conf, tn >= 0 ? tn : suffix_node));
         sw_astr_add(a, sw_shardfn_target_name(fn, t));
     }
 }

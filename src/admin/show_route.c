@@ -8,7 +8,10 @@
 #include "admin_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "sw/merge.h"
 
 static void no_database(const sw_conf *conf, const char *database, sw_wbuf *out)
 {
@@ -50,8 +53,35 @@ static void error_detail(sw_astr *a, const char *reason, const char *message)
     sw_astr_addn(a, reason, n);
 }
 
+typedef struct key_ctx {
+    const sw_router *r;
+    const char *database;
+} key_ctx;
+
+static const char *key_of(void *ctx, const char *schema, const char *relname)
+{
+    key_ctx *k = ctx;
+    return sw_router_key_of(k->r, k->database, schema, relname);
+}
+
+/* How the proxy merges the shards' answers, in words. */
+static void merge_summary(sw_astr *a, const sw_merge_spec *m)
+{
+    sw_astr_add(a, "; merge: ");
+    if (m->grouped) sw_astr_addf(a, "groups combined (%d columns)", m->n_cols);
+    else if (m->distinct) sw_astr_add(a, "distinct rows");
+    else if (m->n_sort && m->sorted_streams) sw_astr_addf(a, "k-way merge on %d sort key%s", m->n_sort, m->n_sort > 1 ? "s" : "");
+    else sw_astr_add(a, "rows as they arrive");
+    if (m->having) sw_astr_add(a, ", HAVING after the merge");
+    if (m->n_distinct_on) sw_astr_add(a, ", DISTINCT ON");
+    if (m->n_sort && !m->sorted_streams) sw_astr_add(a, ", sorted by shardwire");
+    if (m->limit.present) sw_astr_add(a, ", LIMIT");
+    if (m->offset.present) sw_astr_add(a, ", OFFSET");
+    if (m->n_hidden) sw_astr_addf(a, ", %d hidden column%s", m->n_hidden, m->n_hidden > 1 ? "s" : "");
+}
+
 static void route_rows(const sw_admin_env *env, const char *database, const char *stmt,
-                       const sw_route_out *ro, sw_wbuf *out)
+                       const sw_route_out *ro, const char *merged_sql, const char *merge_note, sw_wbuf *out)
 {
     static const char *const cols[] = {"node", "sql", "kind", "reason"};
     const sw_conf *conf = sw_router_conf(env->router);
@@ -86,7 +116,11 @@ static void route_rows(const sw_admin_env *env, const char *database, const char
             const sw_route_target *t = &ro->targets[i];
             const char *name = t->node >= 0 && t->node < conf->n_nodes ? conf->nodes[t->node].name
                                                                         : "?";
-            const char *row[] = {name, t->sql ? t->sql : stmt, kind, ro->reason};
+            if (!reason.len) {
+                sw_astr_add(&reason, ro->reason);
+                if (merge_note) sw_astr_add(&reason, merge_note);
+            }
+            const char *row[] = {name, merged_sql ? merged_sql : t->sql ? t->sql : stmt, kind, sw_astr_str(&reason)};
             sw_admin_rs_row(&rs, row);
         }
     }
@@ -135,8 +169,29 @@ void sw_admin_show_route(const sw_admin_env *env, const char *database, const ch
                        detail.len ? sw_astr_str(&detail) : NULL, NULL);
         sw_admin_oom_check(out, &detail);
         sw_astr_free(&detail);
+    } else if (ro.kind == SW_SK_SELECT && ro.n_targets > 1 && !ro.multi) {
+        /* several shards: what the merge makes of it (or why it cannot) */
+        key_ctx kc = {env->router, database};
+        sw_merge_spec *spec = NULL;
+        char *shard_sql = NULL, state[6] = "", msg[300] = "";
+        const char *text = ro.targets[0].sql ? ro.targets[0].sql : sw_astr_str(&stmt);
+        int mr = sw_merge_plan(text, strlen(text), key_of, &kc, &spec, &shard_sql, state, msg, sizeof msg);
+        if (mr < 0) {
+            sw_build_error(out, SW_BE_ERROR, "ERROR", state[0] ? state : "XX000", msg, ro.reason, NULL);
+        } else {
+            sw_astr note;
+            sw_astr_init(&note);
+            if (spec) merge_summary(&note, spec);
+            else sw_astr_add(&note, "; merge: rows as they arrive");
+            route_rows(env, database, sw_astr_str(&stmt), &ro, ro.targets[0].sql ? NULL : shard_sql,
+                       sw_astr_str(&note), out);
+            sw_admin_oom_check(out, &note);
+            sw_astr_free(&note);
+        }
+        sw_merge_spec_free(spec);
+        free(shard_sql);
     } else {
-        route_rows(env, database, sw_astr_str(&stmt), &ro, out);
+        route_rows(env, database, sw_astr_str(&stmt), &ro, NULL, NULL, out);
     }
     sw_route_out_clear(&ro);
     sw_admin_oom_check(out, &stmt);

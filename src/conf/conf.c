@@ -107,6 +107,10 @@ static const sw_conf_field pool_fields[] = {
 static const sw_conf_field limits_fields[] = {
     {KEY("max_message_size", SW_CONF_SIZE, 0, sw_conf, max_message_size), .def = "64MB", .min = KB,
      .max = GB},
+    {KEY("merge_max_rows", SW_CONF_INT, 0, sw_conf, merge_max_rows), .def = "1000000", .min = 0,
+     .max = 2000000000},
+    {KEY("merge_max_bytes", SW_CONF_SIZE, 0, sw_conf, merge_max_bytes), .def = "256MB", .min = KB,
+     .max = 2 * GB},
     {.key = NULL},
 };
 

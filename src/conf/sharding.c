@@ -483,18 +483,13 @@ static int table_set_nodes(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_yn
 
 /* ---- range and list entries ---------------------------------------------- */
 
-/* An entry names exactly one of node: and table:. */
+/* An entry names a node, or a physical table (optionally with the node
+ * holding it: table-suffix tables may be spread over several nodes). */
 static int target_entry_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path,
                               const char *noun)
 {
+    (void)path;
     bool node = has(map, "node"), table = has(map, "table");
-    if (node && table) {
-        const sw_ynode *k = map_key(map, "table");
-        sw_diag_error(&ctx->diag, k->line, k->col, "%s names both a node and a table", path);
-        sw_diag_hint(&ctx->diag, "name the node holding these keys, or the physical table they "
-                                 "go to (table-suffix sharding)");
-        return -1;
-    }
     if (!node && !table) {
         sw_diag_error(&ctx->diag, map->line, map->col,
                       "%s is missing required key \"node\" or \"table\"", noun);
@@ -1405,6 +1400,33 @@ static int target_of(const sw_conf_function *fn, const char *name)
     return -1;
 }
 
+/* Nodes named by a table-suffix function's entries: a physical table
+ * without one lives on the node of the table using the function. */
+static int resolve_table_nodes(sw_conf_ctx *ctx, sw_conf_function *fn, const sw_ynode *seq,
+                               const char *path, const char *list)
+{
+    char rpath[192], q[80], q2[80], q3[80];
+    int rc = 0;
+    for (size_t i = 0; fn->target_node && i < seq->n_items; i++) {
+        const sw_ynode *v = sw_ynode_map_get(seq->items[i], "node");
+        if (!v) continue;
+        int t = target_of(fn, sw_ynode_map_get(seq->items[i], "table")->str);
+        int before = t >= 0 ? fn->target_node[t] : -1;
+        snprintf(rpath, sizeof rpath, "%s.%s[%zu].node", path, list, i);
+        int idx = node_ref(ctx, fn, v, rpath, before == -1 ? t : -1);
+        if (idx < 0) {
+            rc = -1;
+        } else if (before >= 0 && before != idx) {
+            sw_diag_error(&ctx->diag, v->line, v->col, "%s puts physical table %s on node %s, "
+                          "but an earlier entry put it on %s", rpath,
+                          quoted(q, sizeof q, fn->targets[t]), quoted(q3, sizeof q3, v->str),
+                          quoted(q2, sizeof q2, ctx->conf->nodes[before].name));
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 /* Every place fn's YAML (item) names a node, in file order. */
 static int resolve_nodes(sw_conf_ctx *ctx, sw_conf_function *fn, const sw_ynode *item,
                          const char *path)
@@ -1446,8 +1468,8 @@ static int resolve_nodes(sw_conf_ctx *ctx, sw_conf_function *fn, const sw_ynode 
     case SW_FN_EMBEDDED:
         return 0;
     }
-    if (fn->table_targets) return 0;
     seq = sw_ynode_map_get(item, list);
+    if (fn->table_targets) return resolve_table_nodes(ctx, fn, seq, path, list);
     for (size_t i = 0; i < seq->n_items; i++) {
         const sw_ynode *v = sw_ynode_map_get(seq->items[i], "node");
         snprintf(rpath, sizeof rpath, "%s.%s[%zu].node", path, list, i);
@@ -1618,7 +1640,10 @@ static int resolve_table(sw_conf_ctx *ctx, sw_conf_table *t, const sw_ynode *ite
     if (t->function < 0) return 0;
 
     const sw_conf_function *fn = &c->functions[t->function];
-    if (fn->table_targets && !nv) {
+    bool placed = fn->table_targets;
+    for (int k = 0; placed && k < fn->n_targets; k++)
+        if (!fn->target_node || fn->target_node[k] < 0) placed = false;
+    if (fn->table_targets && !nv && !placed) {
         sw_diag_error(&ctx->diag, fv->line, fv->col,
                       "table %s uses table-suffix function %s but names no node", q,
                       quoted(q2, sizeof q2, fn->name));

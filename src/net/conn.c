@@ -203,6 +203,12 @@ static void write_cb(uv_write_t *req, int status)
         /* Bytes generated while the write was in flight (errors, fakes). */
         if (sw_out_flush(dst) < 0) return;
     }
+    if (!src && dst->kind == SW_CONN_CLIENT && !dst->closing) sw_merged_drained((sw_client *)dst);
+    if (!src && dst->kind == SW_CONN_SERVER && !dst->closing) {
+        /* a COPY split over several shards waits for each target's room */
+        sw_client *cl = ((sw_server *)dst)->client;
+        if (cl && cl->copyin && cl->stalled && !cl->c.closing) sw_client_process(cl);
+    }
     if (src && !src->closing) {
         /* The source may continue: read, and finish what it had buffered
          * (including a release at the end of a transaction). */

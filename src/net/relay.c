@@ -705,7 +705,7 @@ static void release_hold(sw_server *s)
 
 /* Routed client: after a reply, end the transaction when every linked
  * server is done and idle, and let a stalled client go on. */
-static void routed_after_reply(sw_client *c)
+void sw_routed_after_reply(sw_client *c)
 {
     if (c->fan.active || !sw_routed_quiescent(c)) return;
     for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
@@ -740,7 +740,7 @@ static void release_if_done(sw_server *s)
     sw_client *c = s->client;
     if (!c || s->state != SW_SERVER_ACTIVE) return;
     if (c->routed) {
-        routed_after_reply(c);
+        sw_routed_after_reply(c);
         return;
     }
     if (s->txn_status != 'I' || s->expect.count > 0 || s->c.stream_left) return;
@@ -758,8 +758,8 @@ static void release_if_done(sw_server *s)
     sw_client_process(c);
 }
 
-/* A message from the server while linked.  Returns false to stop. */
-static void relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+/* A message from the server while linked. */
+void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
     sw_expect *e = sw_expect_head(s);
     bool hidden = e && e->hidden;
@@ -827,8 +827,16 @@ static void relay_server_message(sw_server *s, sw_client *c, uint8_t type, const
     default:
         break;
     }
-    if (forward && (!c->fan.active || hidden || sw_fan_filter(c, s, type, p, total)))
-        sw_out_src(&c->c, &s->c, p, total);
+    if (c->copyin) {
+        sw_copyin_filter(c, s, type, p, total, !forward);
+        return;
+    }
+    if (!forward) return;
+    if (c->fan.active && c->fan.merge) {
+        sw_merged_filter(c, s, type, p, total, hidden);
+        return;
+    }
+    if (!c->fan.active || hidden || sw_fan_filter(c, s, type, p, total)) sw_out_src(&c->c, &s->c, p, total);
 }
 
 void sw_server_relay(sw_server *s);
@@ -837,6 +845,14 @@ void sw_server_relay(sw_server *s)
 {
     sw_iobuf *b = &s->c.in;
     sw_client *c = s->client;
+    if (c->copyin) {
+        sw_copyin_server(s);  /* every target is read at once */
+        return;
+    }
+    if (c->fan.active && c->fan.merge) {
+        sw_merged_server(s);  /* every target is read at once */
+        return;
+    }
     if (c->fan.active && sw_fan_current(c) != s) {
         /* Another target is replying: this one waits its turn, unread. */
         sw_conn_read_stop(&s->c);
@@ -889,7 +905,7 @@ void sw_server_relay(sw_server *s)
         const uint8_t *p = b->data + b->parse;
         b->parse += h.total;
         sw_debug("S>%c pid=%d len=%u exp=%u", h.type, c->pid, h.total, s->expect.count);
-        relay_server_message(s, c, h.type, p, h.total);
+        sw_relay_server_message(s, c, h.type, p, h.total);
         if (s->txn_status == 'I' && s->expect.count == 0 && h.type == SW_BE_READY) {
             sw_emit_fakes(s);
             break;

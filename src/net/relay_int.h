@@ -64,6 +64,25 @@ void sw_console_process(sw_client *c);
  * is processed again (and re-routed, now from the cache) when it is known. */
 void sw_directory_lookup_start(sw_client *c, const sw_route_out *o);
 
+/* A server message while linked: expectations, then forwarding. */
+void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
+/* Routed client: after a reply, end the transaction when all is done. */
+void sw_routed_after_reply(sw_client *c);
+
+/* merged.c: a SELECT whose shards' answers go through the merger. */
+void sw_merged_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total, bool hidden);
+void sw_merged_server(sw_server *s);
+
+/* copyin.c: COPY FROM STDIN split over several shards. */
+struct sw_copy_stmt;
+int sw_copyin_begin(sw_client *c, sw_server *const *servers, const int *nodes, const char *const *sqls, int n,
+                    const struct sw_copy_stmt *stmt, const sw_conf_table *table, const sw_shardfn *fn,
+                    int key_field);
+void sw_copyin_free(sw_copyin *cf);
+void sw_copyin_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total, bool hidden);
+void sw_copyin_server(sw_server *s);
+int sw_copyin_client(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
+
 /* The current fan-out target, or NULL. */
 static inline sw_server *sw_fan_current(const sw_client *c)
 {

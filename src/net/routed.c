@@ -28,6 +28,8 @@
 #include "sw/proxy.h"
 
 #include "relay_int.h"
+#include "sw/copysplit.h"
+#include "sw/merge.h"
 
 /* ---------------------------------------------------------------- links */
 
@@ -80,7 +82,11 @@ void sw_routed_unlink_all(sw_client *c, bool clean)
     c->server = NULL;
     c->held = false;
     c->stalled = false;
+    sw_merge_free(c->fan.merge);
+    sw_merge_spec_free(c->fan.spec_owned);
     memset(&c->fan, 0, sizeof c->fan);
+    sw_copyin_free(c->copyin);
+    c->copyin = NULL;
     if (c->state == SW_CLIENT_ACTIVE) sw_client_set_state(c, SW_CLIENT_IDLE);
 }
 
@@ -312,6 +318,7 @@ static void fan_finish(sw_client *c)
 {
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
+    if (c->fan.copy_out && !c->fan.error_sent) sw_build_empty(w, SW_BE_COPY_DONE);
     if (!c->fan.error_sent && c->fan.tag[0]) {
         char tag[64];
         if (c->fan.have_count)
@@ -340,6 +347,17 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
     case SW_BE_DATA_ROW:
     case SW_BE_PORTAL_SUSPENDED:
         return !f->error_sent;
+    case SW_BE_COPY_OUT: once = &f->sent_desc; break;
+    case SW_BE_COPY_DATA:
+        if (f->copy_header && f->cur > 0 && !f->copy_data_seen) {
+            f->copy_data_seen = true;  /* the header line again */
+            return false;
+        }
+        f->copy_data_seen = true;
+        return !f->error_sent;
+    case SW_BE_COPY_DONE:
+        f->copy_out = true;
+        return false;
     case SW_BE_ERROR:
         if (f->error_sent) return false;
         f->error_sent = true;
@@ -365,6 +383,7 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
     case SW_BE_READY: {
         char st = total > SW_HDR_LEN ? (char)p[SW_HDR_LEN] : 'I';
         if (st == 'E' || (st == 'T' && f->status != 'E')) f->status = st;
+        f->copy_data_seen = false;
         f->cur++;
         if (f->cur >= f->n) fan_finish(c);
         (void)s;
@@ -447,6 +466,247 @@ static void fan_query(sw_client *c, const sw_route_target *t, int n, const char 
 
 /* Outcome of handling one client message. */
 enum { MSG_DONE = 1, MSG_WAIT = 0, MSG_CLOSED = -1 };
+
+/* ---------------------------------------------------------------- merged fan-out */
+
+static const char *merge_key_of(void *ctx, const char *schema, const char *relname)
+{
+    sw_client *c = ctx;
+    return sw_router_key_of(c->router, c->database, schema, relname);
+}
+
+/* Nothing to merge: rows are concatenated as they arrive. */
+static const sw_merge_spec concat_spec;
+
+static sw_merge_limits merge_limits(void)
+{
+    sw_merge_limits l;
+    l.max_rows = sw_g.conf->merge_max_rows > 0 ? (uint64_t)sw_g.conf->merge_max_rows : 0;
+    l.max_bytes = sw_g.conf->merge_max_bytes;
+    return l;
+}
+
+/* A LIMIT/OFFSET value: the constant, or its Bind parameter.  -1: none. */
+static int64_t limit_value(const sw_mlimit *l, const sw_route_in *in, bool *bad)
+{
+    if (!l->present) return -1;
+    if (l->param < 0) return l->value < 0 ? 0 : l->value;
+    if (l->param >= in->nparams || !in->param_values[l->param]) return -1;  /* LIMIT NULL: none */
+    const uint8_t *v = in->param_values[l->param];
+    int32_t len = in->param_lens[l->param];
+    int64_t x = 0;
+    if (in->param_formats[l->param] == 1) {
+        if (len == 8) x = (int64_t)(((uint64_t)sw_be32(v) << 32) | sw_be32(v + 4));
+        else if (len == 4) x = (int32_t)sw_be32(v);
+        else *bad = true;
+    } else {
+        char buf[32];
+        if (len <= 0 || len >= (int32_t)sizeof buf) {
+            *bad = true;
+            return -1;
+        }
+        memcpy(buf, v, (size_t)len);
+        buf[len] = 0;
+        char *end;
+        x = strtoll(buf, &end, 10);
+        if (*end) *bad = true;
+    }
+    return x < 0 ? 0 : x;
+}
+
+/* Begin a merged fan-out over the linked servers of t (spec NULL:
+ * concatenation).  spec_owned: freed with the fan. */
+static bool merge_begin(sw_client *c, const sw_merge_spec *spec, sw_merge_spec *spec_owned, int n,
+                        const sw_route_in *in)
+{
+    if (!spec) spec = &concat_spec;
+    bool bad = false;
+    int64_t limit = limit_value(&spec->limit, in, &bad);
+    int64_t offset = limit_value(&spec->offset, in, &bad);
+    if (bad) {
+        sw_merge_spec_free(spec_owned);
+        return false;
+    }
+    fan_begin(c);
+    sw_merge_limits lim = merge_limits();
+    c->fan.merge = sw_merge_new(spec, n, limit, offset, &lim);
+    c->fan.spec_owned = spec_owned;
+    if (!c->fan.merge) {
+        sw_merge_spec_free(spec_owned);
+        c->fan.spec_owned = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* Every target has its copy queued: read them all at once. */
+static void merge_launch(sw_client *c)
+{
+    c->server = c->fan.srv[0];
+    c->fan.active = true;
+    c->fan.cur = 0;
+    for (int i = 0; i < c->fan.n; i++) {
+        sw_server *s = c->fan.srv[i];
+        if (i > 0 && s == c->fan.srv[i - 1]) continue;
+        if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+        else if (!s->c.closing) sw_conn_read_start(&s->c);
+    }
+}
+
+/* Plan the merge of a SELECT for each target text.  specs/sqls: per
+ * target (sqls[i] NULL: the target's text unchanged).  0, or -1 with the
+ * client's error in state/msg. */
+static int merge_plan_targets(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len,
+                              sw_merge_spec **spec, char **sqls, char state[6], char *msg, size_t msgsz)
+{
+    *spec = NULL;
+    for (int i = 0; i < n; i++) sqls[i] = NULL;
+    bool per_target = false;
+    for (int i = 0; i < n; i++) per_target |= t[i].sql != NULL;
+    for (int i = 0; i < (per_target ? n : 1); i++) {
+        const char *text = t[i].sql ? t[i].sql : sql;
+        size_t tl = t[i].sql ? strlen(t[i].sql) : len;
+        sw_merge_spec *sp = NULL;
+        char *ss = NULL;
+        int r = sw_merge_plan(text, tl, merge_key_of, c, &sp, &ss, state, msg, msgsz);
+        if (r < 0) {
+            for (int k = 0; k < n; k++) free(sqls[k]);
+            sw_merge_spec_free(*spec);
+            *spec = NULL;
+            return -1;
+        }
+        if (i == 0) *spec = sp;
+        else sw_merge_spec_free(sp);
+        sqls[i] = ss;
+    }
+    if (!per_target)
+        for (int i = 1; i < n; i++) sqls[i] = sqls[0] ? strdup(sqls[0]) : NULL;
+    return 0;
+}
+
+/* A simple-protocol SELECT on several shards, merged. */
+static int merge_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len)
+{
+    if (!link_all(c, t, n)) return MSG_WAIT;
+    char state[6], msg[300];
+    sw_merge_spec *spec;
+    char *sqls[SW_MAX_NODES * 2];
+    if (merge_plan_targets(c, t, n, sql, len, &spec, sqls, state, msg, sizeof msg) < 0) {
+        local_error(c, state, msg);
+        return MSG_DONE;
+    }
+    sw_route_in in = route_in(c);
+    if (!merge_begin(c, spec, spec, n, &in)) {
+        for (int i = 0; i < n; i++) free(sqls[i]);
+        local_error(c, "0A000", "LIMIT/OFFSET of a cross-shard query must be constants or parameters");
+        return MSG_DONE;
+    }
+    for (int i = 0; i < n; i++) {
+        sw_server *s = c->link[t[i].node];
+        const char *q = sqls[i] ? sqls[i] : (t[i].sql ? t[i].sql : sql);
+        size_t ql = sqls[i] || t[i].sql ? strlen(q) : len;
+        sw_wbuf *w = sw_out_gen(&s->c);
+        size_t start = w->len;
+        sw_build_query(w, q, ql);
+        sw_out_gen_done(&s->c, start);
+        sw_expect_push(s, SW_EXP_QUERY, false);
+        c->fan.srv[c->fan.n++] = s;
+        free(sqls[i]);
+    }
+    merge_launch(c);
+    return MSG_DONE;
+}
+
+/* The statement's merge plan under the current router (made once). */
+static sw_stmt_merge *stmt_merge(sw_client *c, sw_stmt *st)
+{
+    if (st->merge && st->merge->router == c->router) return st->merge;
+    sw_stmt_merge_free(st->merge);
+    st->merge = calloc(1, sizeof *st->merge);
+    if (!st->merge) return NULL;
+    sw_stmt_merge *mp = st->merge;
+    mp->router = c->router;
+    char msg[300];
+    mp->rc = sw_merge_plan(st->query, st->query_len, merge_key_of, c, &mp->spec, &mp->sql, mp->sqlstate, msg,
+                           sizeof msg);
+    if (mp->rc < 0) mp->msg = strdup(msg);
+    return mp;
+}
+
+
+/* COPY on several shards.  COPY FROM STDIN is split by the key
+ * (copyin.c); COPY TO STDOUT concatenates in turn (*copy_to: the caller
+ * fans it out).  MSG_DONE when answered or started, MSG_WAIT for servers. */
+static int copy_start(sw_client *c, const sw_route_target *t, int n, const char *sql, bool *copy_to,
+                      bool *copy_header)
+{
+    sw_copy_stmt cs;
+    char err[256], msg[400];
+    if (sw_copy_stmt_parse(sql, &cs, err, sizeof err) < 0) {
+        local_error(c, "42601", err);
+        return MSG_DONE;
+    }
+    int rc = MSG_DONE;
+    if (!cs.stdio) {
+        local_error(c, "0A000", "COPY with a server file or program on a table spread over several shards is not supported: use STDIN/STDOUT (psql's \\copy)");
+        goto done;
+    }
+    if (!cs.from) {
+        if (cs.format == SW_COPY_BINARY) {
+            local_error(c, "0A000", "binary COPY TO of a table spread over several shards is not supported: use text or csv");
+            goto done;
+        }
+        *copy_to = true;
+        *copy_header = cs.header;
+        goto done;
+    }
+    const sw_conf_table *table = sw_router_table_conf(c->router, c->database, cs.schema, cs.relname);
+    if (!table) {
+        snprintf(msg, sizeof msg, "COPY into %s: table not found in the shard map", cs.relname ? cs.relname : "?");
+        local_error(c, "0A000", msg);
+        goto done;
+    }
+    int key_field = 0;
+    const sw_shardfn *fn = NULL;
+    if (table->kind == SW_TABLE_SHARDED) {
+        key_field = -1;
+        for (int i = 0; i < cs.n_columns; i++)
+            if (strcmp(cs.columns[i], table->key) == 0) key_field = i;
+        if (key_field < 0) {
+            snprintf(msg, sizeof msg,
+                     "COPY into sharded table %s needs a column list naming its shard key %s, e.g. COPY %s (%s, ...) FROM STDIN",
+                     table->name, table->key, table->name, table->key);
+            local_error(c, "0A000", msg);
+            goto done;
+        }
+        fn = sw_router_function(c->router, table->function);
+    }
+    for (int i = 1; i < n; i++)
+        if (t[i].node == t[i - 1].node) {
+            local_error(c, "0A000", "COPY into a table-suffix table with several parts on one node is not supported: use INSERT");
+            goto done;
+        }
+    if (!link_all(c, t, n)) {
+        rc = MSG_WAIT;
+        goto done;
+    }
+    sw_server *servers[SW_MAX_NODES];
+    int nodes[SW_MAX_NODES];
+    const char *sqls[SW_MAX_NODES];
+    for (int i = 0; i < n && i < SW_MAX_NODES; i++) {
+        servers[i] = c->link[t[i].node];
+        nodes[i] = t[i].node;
+        sqls[i] = t[i].sql ? t[i].sql : sql;
+    }
+    if (sw_copyin_begin(c, servers, nodes, sqls, n, &cs, table, fn, key_field) < 0) {
+        local_error(c, "53200", "out of memory");
+        goto done;
+    }
+    return MSG_DONE;  /* the copyin owns cs now */
+done:
+    sw_copy_stmt_clear(&cs);
+    return rc;
+}
 
 static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
 {
@@ -535,10 +795,13 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         t = tx;
         n = 1;
     }
-    if (n > 1 && o.kind == SW_SK_COPY) {
+    bool copy_to = false, copy_header = false;
+    if (n > 1 && o.kind == SW_SK_COPY && !o.multi) {
         if (!quiet) { rc = MSG_WAIT; goto out; }
-        local_error(c, "0A000", "COPY of a table spread over several shards is not supported: use INSERT, or COPY on each shard with /* shard: NAME */");
-        goto consumed;
+        rc = copy_start(c, t, n, q.sql, &copy_to, &copy_header);
+        if (rc == MSG_WAIT) goto out;
+        if (!copy_to) goto consumed;
+        rc = MSG_DONE;
     }
     if (n > 1 && o.multi) {
         if (!quiet) { rc = MSG_WAIT; goto out; }
@@ -564,6 +827,14 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         local_error(c, "0A000", "statement has too many targets");
         goto consumed;
     }
+    if (o.kind == SW_SK_SELECT && !rewrite && !o.multi) {
+        rc = merge_query(c, t, n, q.sql, q.len);
+        if (rc == MSG_DONE) {
+            sw_sessops_scan(q.sql, q.len, &c->pending);
+            goto consumed;
+        }
+        goto out;
+    }
     if (!link_all(c, t, n)) { rc = MSG_WAIT; goto out; }
     if (rewrite) {
         for (int i = 0; i < n; i++) tx[i].sql = (char *)rewrite;
@@ -571,6 +842,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     }
     sw_sessops_scan(q.sql, q.len, &c->pending);
     fan_query(c, t, n, q.sql, q.len);
+    c->fan.copy_header = copy_header;
 consumed:
     c->c.in.parse += total;
 out:
@@ -695,6 +967,96 @@ static void send_rest(sw_server *s, const uint8_t *p, uint32_t len)
     }
 }
 
+
+/* What follows a fanned-out Bind up to Sync: whether it describes the
+ * portal, and the largest Execute row limit. */
+static void unit_scan(const uint8_t *p, uint32_t len, bool *describes, int32_t *max_rows)
+{
+    *describes = false;
+    *max_rows = 0;
+    uint32_t off = 0;
+    while (off + SW_HDR_LEN <= len) {
+        uint32_t mlen = sw_be32(p + off + 1) + 1;
+        if (p[off] == SW_FE_DESCRIBE && mlen > SW_HDR_LEN && p[off + SW_HDR_LEN] == 'P') *describes = true;
+        if (p[off] == SW_FE_EXECUTE) {
+            sw_execute_msg e;
+            if (sw_execute_decode(p + off + SW_HDR_LEN, mlen - SW_HDR_LEN, &e) == 0 && e.max_rows > *max_rows)
+                *max_rows = e.max_rows;
+        }
+        off += mlen;
+    }
+}
+
+/* An extended-protocol SELECT on several shards, merged: each gets the
+ * Bind (of the rewritten statement), a Describe of the portal when the
+ * client sent none (the merger needs the column types), and the rest. */
+static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint32_t total, sw_stmt *st,
+                      const sw_route_target *t, int n, uint32_t rest, const sw_route_in *in)
+{
+    const uint8_t *rp = p + total;
+    c->c.in.parse += total + rest;
+    bool describes;
+    int32_t max_rows;
+    unit_scan(rp, rest, &describes, &max_rows);
+    if (max_rows > 0) {
+        ext_error(c, "0A000", "a cross-shard result cannot be fetched in parts (Execute with a row limit)");
+        return MSG_DONE;
+    }
+    bool per_target = false;
+    for (int i = 0; i < n; i++) per_target |= t[i].sql != NULL;
+    sw_merge_spec *owned = NULL;
+    const sw_merge_spec *spec = NULL;
+    char *sqls[SW_MAX_NODES * 2];
+    char state[6], msg[300];
+    if (per_target) {
+        if (merge_plan_targets(c, t, n, st->query, st->query_len, &owned, sqls, state, msg, sizeof msg) < 0) {
+            ext_error(c, state, msg);
+            return MSG_DONE;
+        }
+        spec = owned;
+    } else {
+        sw_stmt_merge *mp = stmt_merge(c, st);
+        if (!mp) {
+            ext_error(c, "53200", "out of memory");
+            return MSG_DONE;
+        }
+        if (mp->rc < 0) {
+            ext_error(c, mp->sqlstate, mp->msg ? mp->msg : "cannot merge");
+            return MSG_DONE;
+        }
+        spec = mp->spec;
+        for (int i = 0; i < n; i++) sqls[i] = mp->sql ? strdup(mp->sql) : NULL;
+    }
+    if (!merge_begin(c, spec, owned, n, in)) {
+        for (int i = 0; i < n; i++) free(sqls[i]);
+        ext_error(c, "22023", "invalid LIMIT/OFFSET parameter for a cross-shard query");
+        return MSG_DONE;
+    }
+    c->fan.swallow_desc = !describes;
+    for (int i = 0; i < n; i++) {
+        sw_server *s = c->link[t[i].node];
+        sw_stmt *run = st;
+        const char *text = sqls[i] ? sqls[i] : t[i].sql;
+        if (text) run = sw_stmt_intern(text, strlen(text), st->nparams, st->param_types);
+        if (!run) run = st;
+        sw_ensure_prepared(s, run);
+        send_bind(s, c, m, p, total, run, true);
+        if (run != st) sw_stmt_release(run);
+        if (!describes) {
+            sw_wbuf *w = sw_out_gen(&s->c);
+            size_t start = w->len;
+            sw_build_target(w, SW_FE_DESCRIBE, 'P', m->portal);
+            sw_out_gen_done(&s->c, start);
+            sw_expect_push(s, SW_EXP_DESCRIBE, false);
+        }
+        send_rest(s, rp, rest);
+        c->fan.srv[c->fan.n++] = s;
+        free(sqls[i]);
+    }
+    merge_launch(c);
+    return MSG_DONE;
+}
+
 static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
 {
     sw_bind_msg m;
@@ -814,6 +1176,10 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         } else {
             rc = MSG_WAIT;
         }
+        goto out;
+    }
+    if (o.kind == SW_SK_SELECT) {
+        rc = merge_bind(c, &m, p, total, st, t, n, (uint32_t)rest, &in);
         goto out;
     }
     fan_begin(c);
@@ -990,7 +1356,7 @@ void sw_routed_client(sw_client *c)
         if (fr == SW_FRAME_STOP) break;
         if (fr == SW_FRAME_AGAIN) continue;
         if (avail < h.total) {
-            if (h.type == SW_FE_COPY_DATA && s && h.total > SW_BUF_WHOLE_MAX) {
+            if (h.type == SW_FE_COPY_DATA && s && !c->copyin && h.total > SW_BUF_WHOLE_MAX) {
                 if (!sw_out_room(&s->c)) break;
                 sw_out_src(&s->c, &c->c, b->data + b->parse, avail);
                 c->c.stream_left = h.total - avail;
@@ -1009,6 +1375,14 @@ void sw_routed_client(sw_client *c)
             sw_relay_linked(c, s);
         const uint8_t *p = b->data + b->parse;
         int r;
+        if (c->copyin) {
+            r = sw_copyin_client(c, h.type, p, h.total);
+            if (r == MSG_WAIT) {
+                c->stalled = true;
+                break;
+            }
+            continue;
+        }
         switch (h.type) {
         case SW_FE_QUERY: r = routed_query(c, p, h.total); break;
         case SW_FE_PARSE: r = routed_parse(c, p, h.total); break;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "sw/merge.h"
 #include "sw/proxy.h"
 
 uint64_t sw_stmt_name_hash(const char *name)
@@ -66,7 +67,17 @@ void sw_stmt_release(sw_stmt *s)
     sw_map_del(&sw_g.stmt_registry, s->id);
     sw_plan_free(s->plan);
     free(s->plan_error);
+    sw_stmt_merge_free(s->merge);
     free(s->query);
     free(s->param_types);
     free(s);
+}
+
+void sw_stmt_merge_free(sw_stmt_merge *m)
+{
+    if (!m) return;
+    sw_merge_spec_free(m->spec);
+    free(m->sql);
+    free(m->msg);
+    free(m);
 }

@@ -1,7 +1,7 @@
 /*
  * analyze.c - from a statement text to a plan (see route_int.h): parse it
  * with libpg_query (protobuf tree), then walk every statement once
- * (walk.c, dml.c) and record its kind, the tables it touches (each with the
+ * (walk.c, dml.c, ddl.c) and record its kind, the tables it touches (each with the
  * items of its name for rewriting), the constraint on each sharded table's
  * key (quals.c), INSERT rows and UPDATE key assignments.  Nothing here
  * depends on the values of constants: they are recorded as item
@@ -49,32 +49,6 @@ static bool explain_analyze(const PgQuery__ExplainStmt *x)
         }
     }
     return false;
-}
-
-/* DROP TABLE/VIEW/...: the names are lists of strings, not RangeVars. */
-static void drop_tables(sw_actx *a, const PgQuery__DropStmt *d)
-{
-    switch (d->remove_type) {
-    case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
-    case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
-    case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
-    case PG_QUERY__OBJECT_TYPE__OBJECT_FOREIGN_TABLE: break;
-    default: return;
-    }
-    for (size_t i = 0; i < d->n_objects; i++) {
-        const PgQuery__Node *o = d->objects[i];
-        if (o->node_case != PG_QUERY__NODE__NODE_LIST || o->list->n_items == 0) continue;
-        size_t n = o->list->n_items;
-        const char *name = sw_node_str(o->list->items[n - 1]);
-        const char *schema = n >= 2 ? sw_node_str(o->list->items[n - 2]) : NULL;
-        if (!name) continue;
-        PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
-        rv.relname = (char *)name;
-        rv.schemaname = (char *)(schema ? schema : "");
-        rv.catalogname = (char *)"";
-        rv.location = -1;
-        sw_add_occ(a, &rv, NULL, SW_WF_WRITE);
-    }
 }
 
 static void analyze_stmt(sw_actx *a, const PgQuery__Node *n, bool top)
@@ -144,14 +118,15 @@ static void analyze_stmt(sw_actx *a, const PgQuery__Node *n, bool top)
     case PG_QUERY__NODE__NODE_DROP_STMT:
         st->kind = SW_SK_DDL;
         st->write = true;
-        drop_tables(a, n->drop_stmt);
+        sw_ddl_analyze(a, n);
         return;
     default: {
         const ProtobufCMessage *m = sw_node_msg(n);
         bool ddl = m && ddl_name(m->descriptor->short_name);
         st->kind = ddl ? SW_SK_DDL : SW_SK_UTILITY;
         st->write = ddl;
-        sw_walk_node(a, n, NULL, ddl ? SW_WF_WRITE : 0);
+        if (ddl) sw_ddl_analyze(a, n);
+        else sw_walk_node(a, n, NULL, 0);
         return;
     }
     }
@@ -200,6 +175,7 @@ sw_plan *sw_plan_build(sw_router *r, int db, const char *text, size_t len, const
         memset(st, 0, sizeof *st);
         st->err = st->local_name = -1;
         st->ins_occ = st->upd_occ = -1;
+        st->ddl_occ = st->ddl_item = st->ddl_first = st->ddl_last = st->ddl_str = -1;
         uint32_t b = raw->stmt_location > 0 ? (uint32_t)raw->stmt_location : 0;
         size_t e = raw->stmt_len > 0 ? (size_t)b + (size_t)raw->stmt_len : len;
         st->first = item_from(it->v, it->n, b);

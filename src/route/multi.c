@@ -78,7 +78,15 @@ static int eval_multi(sw_eval *e)
                 for (int k = 0; k < subs[i].n_targets; k++) {
                     if (subs[i].targets[k].node != node) continue;
                     if (b.len) sw_sbuf_str(&b, "; ");
-                    sw_sbuf_str(&b, subs[i].targets[k].sql);
+                    if (subs[i].targets[k].sql) {
+                        sw_sbuf_str(&b, subs[i].targets[k].sql);
+                    } else {
+                        /* a node that runs this statement unchanged */
+                        const char *s;
+                        size_t n;
+                        stmt_text(e, i, &s, &n);
+                        sw_sbuf_add(&b, s, n);
+                    }
                 }
             }
             sw_sbuf_add(&b, "", 0);

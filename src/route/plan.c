@@ -280,15 +280,8 @@ static int combine(sw_eval *e, const sw_pstmt *st, tables *tb, sw_nodeset *out_s
 /* What can only be refused once the node set is known. */
 static int check(sw_eval *e, const sw_pstmt *st, const tables *tb, sw_nodeset s)
 {
-    if (st->keyless_forbidden && sw_popcount(s) > 1) {
-        int o = -1;
-        for (int ci = 0; ci < tb->n_cls && o < 0; ci++) o = tb->cls[ci].first_unbound;
-        if (o < 0) o = tb->n_cls ? tb->cls[0].first : st->occ0;
-        const sw_conf_table *t = sw_eval_table(e, o);
-        return sw_eval_error(e, "0A000",
-                             "cross-shard ORDER BY/LIMIT/aggregate is not supported yet: add a shard key condition on %s.%s",
-                             t ? t->name : "?", t && t->key ? t->key : "?");
-    }
+    /* keyless ORDER BY/LIMIT/aggregates on several shards are merged by
+     * the proxy (sw_merge_plan decides what it can answer exactly) */
     if (st->upd_occ >= 0) {
         const sw_occr *ur = &tb->se.res[st->upd_occ - st->occ0];
         int t = sw_eval_key(e, st->upd_occ, st->new_key, NULL);
@@ -331,6 +324,9 @@ int sw_eval_stmt(sw_eval *e, int si)
         return SW_ROUTE_OK;
     }
     if (key) sw_eval_reason(e, "%s sharding_key: %s", src, key);
+    /* DDL whose targets are not those of one co-located set of tables */
+    if (st->ddl == SW_DDL_DROP_INDEX) return sw_ddl_drop_index(e, si);
+    if (st->ddl == SW_DDL_LIST && st->n_occ > 1) return sw_ddl_list(e, si, key);
     if (st->n_occ == 0) {
         sw_eval_reason(e, "no table: no preference");
         return SW_ROUTE_OK;

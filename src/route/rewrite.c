@@ -3,7 +3,9 @@
  * text and its items: table-suffix names replaced by the physical table
  * (keeping the name columns use: "products_10_to_100 AS products"), or by
  * a UNION ALL of the physical tables when several may hold the rows; and
- * for a split INSERT only the rows bound for the target.
+ * for a split INSERT only the rows bound for the target.  DDL keeps a
+ * schema qualifier, and CREATE INDEX gives the index of one physical table
+ * that table's suffix (ddl.c).
  *
  * The statement is cut from its first item to its last non-comment item
  * (the ';' and trailing comments are not part of it); everything between
@@ -77,9 +79,12 @@ void sw_sbuf_ident(sw_sbuf *b, const char *s)
     sw_sbuf_add(b, "\"", 1);
 }
 
+enum { ED_RENAME, ED_ROWS, ED_INDEX };
+
 typedef struct edit {
     uint32_t from, to; /* byte range replaced */
-    int ren;           /* index into ren, or -1 for the rows */
+    int kind;          /* ED_* */
+    int ren;           /* index into ren */
 } edit;
 
 static void rename_text(sw_eval *e, sw_sbuf *b, const sw_rename *rn)
@@ -108,19 +113,26 @@ char *sw_rewrite(sw_eval *e, int si, const sw_rename *ren, int n_ren, const bool
     const sw_pstmt *st = &e->p->stmts[si];
     const sw_item *it = e->items;
     edit buf[16];
-    int cap = n_ren + 1;
+    int cap = n_ren + 2;
     edit *ed = cap <= 16 ? buf : malloc((size_t)cap * sizeof *ed);
     if (!ed) return NULL;
     int n = 0;
     for (int k = 0; k < n_ren; k++) {
         const sw_occ *oc = &e->p->occs[ren[k].occ];
         if (oc->name_first < 0 || ren[k].mask == 0) continue;
-        ed[n++] = (edit){it[oc->name_first].start, it[oc->name_last].end, k};
+        /* DDL keeps the schema: the physical table belongs in the schema
+         * the statement names */
+        int first = st->kind == SW_SK_DDL && !oc->alias_ok ? oc->name_last : oc->name_first;
+        ed[n++] = (edit){it[first].start, it[oc->name_last].end, ED_RENAME, k};
+        /* the index of one physical table gets that table's suffix */
+        if (st->ddl == SW_DDL_INDEX && ren[k].occ == st->ddl_occ && st->ddl_item >= 0 &&
+            sw_popcount(ren[k].mask) == 1)
+            ed[n++] = (edit){it[st->ddl_item].start, it[st->ddl_item].end, ED_INDEX, k};
     }
     const sw_occ *io = st->ins_occ >= 0 ? &e->p->occs[st->ins_occ] : NULL;
     if (rows && io && io->n_rows > 0) {
         const sw_prow *r = &e->p->rows[io->row0];
-        ed[n++] = (edit){it[r[0].first].start, it[r[io->n_rows - 1].last].end, -1};
+        ed[n++] = (edit){it[r[0].first].start, it[r[io->n_rows - 1].last].end, ED_ROWS, -1};
     }
     /* in text order; an edit inside an earlier one is dropped */
     for (int i = 1; i < n; i++) {
@@ -137,8 +149,10 @@ char *sw_rewrite(sw_eval *e, int si, const sw_rename *ren, int n_ren, const bool
     for (int i = 0; i < n; i++) {
         if (ed[i].from < pos) continue;
         sw_sbuf_add(&b, e->text + pos, ed[i].from - pos);
-        if (ed[i].ren >= 0) {
+        if (ed[i].kind == ED_RENAME) {
             rename_text(e, &b, &ren[ed[i].ren]);
+        } else if (ed[i].kind == ED_INDEX) {
+            sw_ddl_index_name(e, st, __builtin_ctzll(ren[ed[i].ren].mask), &b);
         } else {
             const sw_prow *r = &e->p->rows[io->row0];
             bool first = true;

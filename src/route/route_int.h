@@ -143,7 +143,25 @@ typedef struct sw_pstmt {
     int32_t upd_occ;         /* -1 */
     sw_vref new_key;
     bool new_key_bad;        /* the new key is not a constant or parameter */
+    /* DDL that needs more than its tables renamed (ddl.c) */
+    uint8_t ddl;             /* SW_DDL_* */
+    bool ddl_concurrent;     /* DROP INDEX CONCURRENTLY: one index per statement */
+    int32_t ddl_occ;         /* CREATE INDEX: occurrence of its table, -1 */
+    int32_t ddl_item;        /* CREATE INDEX: item of the index name; DROP INDEX: item
+                              * IF EXISTS goes after (-1: written, or no name) */
+    int32_t ddl_first, ddl_last; /* DROP INDEX: items of the list of names */
+    int32_t ddl_str;         /* CREATE INDEX: plan string, the index name (-1: none);
+                              * DROP INDEX: the first of ddl_n consecutive strings,
+                              * the names (without their schemas) */
+    int32_t ddl_n;
 } sw_pstmt;
+
+enum {
+    SW_DDL_NONE = 0,
+    SW_DDL_LIST,       /* DROP TABLE/VIEW, TRUNCATE: every occurrence is one entry of the list */
+    SW_DDL_INDEX,      /* CREATE INDEX */
+    SW_DDL_DROP_INDEX, /* DROP INDEX */
+};
 
 struct sw_plan {
     sw_router *r;
@@ -428,6 +446,9 @@ sw_nodeset sw_eval_mask_nodes(const sw_eval *e, int o, uint64_t mask);
 /* Targets of statement si whose tables resolved to node set s: INSERT
  * parts, table-suffix rewrites, or one unchanged target per node. */
 int sw_make_targets(sw_eval *e, int si, const sw_stmt_eval *se, sw_nodeset s);
+/* Node of target t of table tb's function: a physical table of a
+ * table-suffix function is on its own node or else on the table's. */
+int sw_table_target_node(const sw_router *r, const sw_conf_table *tb, int t);
 /* Route statement si into e->out.  Returns the status. */
 int sw_eval_stmt(sw_eval *e, int si);
 /* Evaluate plan p against text/items into out (the common end of
@@ -435,5 +456,23 @@ int sw_eval_stmt(sw_eval *e, int si);
 sw_route_status sw_plan_eval(sw_router *r, const sw_plan *p, const sw_route_in *in,
                              const char *text, const sw_item *items, int n_items,
                              sw_route_out *out);
+
+/* -------------------------------------------------------------------- ddl.c */
+
+/* Analyse DDL statement n: its tables (the one it changes written, the
+ * ones it only names read) and what the DDL targets need later. */
+void sw_ddl_analyze(sw_actx *a, const PgQuery__Node *n);
+/* DROP INDEX: every node of the database, IF EXISTS forced, with the
+ * names the indexes of the node's table-suffix tables got.  Status. */
+int sw_ddl_drop_index(sw_eval *e, int si);
+/* DROP/TRUNCATE of several tables: each node gets the list of the
+ * (physical) tables it holds.  Status. */
+int sw_ddl_list(sw_eval *e, int si, const char *key);
+/* What cannot be split over a table-suffix table's physical tables: 0, or
+ * the error status. */
+int sw_ddl_suffix_check(sw_eval *e, int si, const sw_rename *ren, int n_ren);
+/* CREATE INDEX: the index name for physical table t of the indexed
+ * table, name plus the table's suffix, as an identifier. */
+void sw_ddl_index_name(const sw_eval *e, const sw_pstmt *st, int t, sw_sbuf *b);
 
 #endif

@@ -2,8 +2,9 @@
  * targets.c - from a statement's node set to its targets: one unchanged
  * target per node; a multi-row INSERT split into one part per target; a
  * table-suffix statement rewritten for its physical tables (one target per
- * physical table when a written table spans several, a UNION ALL subquery
- * for read ones).  The texts themselves come from rewrite.c.
+ * physical table, on its node, when a written table spans several; a
+ * UNION ALL subquery of each node's physical tables for read ones).  The
+ * texts themselves come from rewrite.c.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -54,15 +55,19 @@ int sw_eval_oom(sw_eval *e)
     return sw_eval_error(e, "53200", "out of memory routing the statement");
 }
 
+int sw_table_target_node(const sw_router *r, const sw_conf_table *tb, int t)
+{
+    const sw_shardfn *fn = r->fns[tb->function];
+    int node = sw_shardfn_target_node(fn, t);
+    return node < 0 && sw_shardfn_conf(fn)->table_targets ? tb->node : node;
+}
+
 sw_nodeset sw_eval_mask_nodes(const sw_eval *e, int o, uint64_t mask)
 {
     const sw_conf_table *t = sw_eval_table(e, o);
-    const sw_shardfn *fn = e->r->fns[t->function];
-    if (sw_shardfn_conf(fn)->table_targets)
-        return t->node >= 0 && t->node < 64 ? (sw_nodeset)1 << t->node : 0;
     sw_nodeset s = 0;
     for (uint64_t m = mask; m; m &= m - 1) {
-        int node = sw_shardfn_target_node(fn, __builtin_ctzll(m));
+        int node = sw_table_target_node(e->r, t, __builtin_ctzll(m));
         if (node >= 0 && node < 64) s |= (sw_nodeset)1 << node;
     }
     return s;
@@ -128,9 +133,20 @@ static int split_insert(sw_eval *e, int si, const sw_stmt_eval *se, sw_rename *r
     return rc;
 }
 
+/* The physical tables of mask (occurrence o's function) on node. */
+static uint64_t on_node(const sw_eval *e, int o, uint64_t mask, int node)
+{
+    const sw_conf_table *t = sw_eval_table(e, o);
+    uint64_t r = 0;
+    for (uint64_t m = mask; m; m &= m - 1)
+        if (sw_table_target_node(e->r, t, __builtin_ctzll(m)) == node) r |= m & -m;
+    return r;
+}
+
 /* Table-suffix: a written table (or one that cannot take a subquery in
  * its place) spanning several physical tables gives one target per
- * physical table; read ones become a UNION ALL subquery. */
+ * physical table, on that table's node; read ones become a UNION ALL
+ * subquery of the physical tables on each node. */
 static int suffix_targets(sw_eval *e, int si, sw_nodeset s, sw_rename *ren, int n_ren, int *cap)
 {
     int split = -1;
@@ -145,15 +161,33 @@ static int suffix_targets(sw_eval *e, int si, sw_nodeset s, sw_rename *ren, int 
             return sw_eval_error(e, "0A000", "cannot rewrite table %s into several physical tables here",
                                  sw_eval_table(e, ren[k].occ)->name);
     }
+    /* Each node answers for the physical tables it holds: right for one
+     * table-suffix occurrence, not for two that could pair rows across
+     * nodes. */
+    if (n_ren > 1 && sw_popcount(s) > 1)
+        return sw_eval_error(e, "0A000", "table %s has physical tables on several nodes and cannot be joined with %s across them",
+                             sw_eval_table(e, ren[0].occ)->name, sw_eval_table(e, ren[1].occ)->name);
     int rc = 0;
     if (split >= 0) {
         uint64_t all = ren[split].mask;
         for (uint64_t m = all; m && rc == 0; m &= m - 1) {
             ren[split].mask = m & -m;
-            rc = emit(e, cap, sw_lowest(s), si, ren, n_ren, NULL);
+            int node = sw_table_target_node(e->r, sw_eval_table(e, ren[split].occ), __builtin_ctzll(m));
+            rc = emit(e, cap, node, si, ren, n_ren, NULL);
         }
+        ren[split].mask = all;
     } else {
-        for (sw_nodeset m = s; m && rc == 0; m &= m - 1) rc = emit(e, cap, __builtin_ctzll(m), si, ren, n_ren, NULL);
+        uint64_t all = ren[0].mask;
+        for (sw_nodeset m = s; m && rc == 0; m &= m - 1) {
+            int node = __builtin_ctzll(m);
+            if (n_ren == 1) ren[0].mask = on_node(e, ren[0].occ, all, node);
+            if (ren[0].mask == 0)
+                rc = sw_eval_error(e, "0A000", "table %s has no physical table on node %s",
+                                   sw_eval_table(e, ren[0].occ)->name, sw_node_name(e->r, node));
+            else
+                rc = emit(e, cap, node, si, ren, n_ren, NULL);
+        }
+        ren[0].mask = all;
     }
     return rc;
 }
@@ -170,7 +204,8 @@ int sw_make_targets(sw_eval *e, int si, const sw_stmt_eval *se, sw_nodeset s)
     if (st->ins_occ >= 0 && sw_popcount(se->res[st->ins_occ - st->occ0].mask) > 1) {
         rc = split_insert(e, si, se, ren, n_ren, &cap);
     } else if (n_ren > 0) {
-        rc = suffix_targets(e, si, s, ren, n_ren, &cap);
+        rc = st->kind == SW_SK_DDL ? sw_ddl_suffix_check(e, si, ren, n_ren) : 0;
+        if (rc == 0) rc = suffix_targets(e, si, s, ren, n_ren, &cap);
     } else {
         for (sw_nodeset m = s; m && rc == 0; m &= m - 1)
             if (sw_out_add_target(e->out, &cap, __builtin_ctzll(m), NULL)) rc = sw_eval_oom(e);

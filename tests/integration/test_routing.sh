@@ -196,8 +196,11 @@ assert_eq 300 "$(sw_psql -c "SELECT customer_id FROM customer" | wc -l)" "rows f
 out=$(sw_psql_raw -c "UPDATE customer SET customer_region = 'APJ'" 2>&1)
 assert_contains "$out" "UPDATE 300" "summed row count"
 for n in a b c; do assert_eq 0 "$(pg_psql $n -c "SELECT count(*) FROM customer WHERE customer_region <> 'APJ'")" "updated on $n"; done
-capture out sw_psql -v VERBOSITY=verbose -c "SELECT customer_id FROM customer ORDER BY customer_id LIMIT 3"
-assert_contains "$out" "0A000" "cross-shard ORDER BY/LIMIT refused clearly"
+assert_eq "1 2 3" "$(sw_psql -c "SELECT customer_id FROM customer ORDER BY customer_id LIMIT 3" | tr '\n' ' ' | sed 's/ $//')" \
+    "cross-shard ORDER BY/LIMIT merged"
+assert_eq 300 "$(sw_psql -c "SELECT count(*) FROM customer")" "cross-shard count(*) summed"
+capture out sw_psql -v VERBOSITY=verbose -c "SELECT customer_id, row_number() OVER (ORDER BY customer_id) FROM customer"
+assert_contains "$out" "0A000" "window function across shards refused clearly"
 capture out sw_psql -v VERBOSITY=verbose -c "UPDATE customer SET customer_id = customer_id + 1000 WHERE customer_id = 5"
 assert_contains "$out" "0A000" "shard key change"
 ok "fan-out"

@@ -543,6 +543,54 @@ static void test_lists(void **state)
     sw_conf_free(c);
 }
 
+/* A physical table may name its own node; the others live on the node of
+ * the table using the function, which may be left out when every physical
+ * table names one. */
+static void test_table_target_nodes(void **state)
+{
+    (void)state;
+    sw_conf *c = load(HEAD
+                      "functions:\n"
+                      "  - name: sizes\n"
+                      "    kind: list\n"
+                      "    type: text\n"
+                      "    lists:\n"
+                      "      - {table: g_small, values: [S]}\n"
+                      "      - {table: g_large, node: shard3, values: [L]}\n"
+                      "  - name: bands\n"
+                      "    kind: range\n"
+                      "    ranges:\n"
+                      "      - {to: 10, table: p_0, node: shard2}\n"
+                      "      - {from: 10, table: p_10, node: shard1}\n"
+                      "databases:\n"
+                      "  - name: shop\n"
+                      "    default_node: shard1\n"
+                      "    tables:\n"
+                      "      - {name: g, key: size, function: sizes, node: shard2}\n"
+                      "      - {name: p, key: price, function: bands}\n");
+    static const char *const gnames[] = {"g_small", "g_large"};
+    static const int gnodes[] = {-1, 2};
+    assert_true(c->functions[0].table_targets);
+    assert_targets(&c->functions[0], 2, gnames, gnodes);
+    static const char *const pnames[] = {"p_0", "p_10"};
+    static const int pnodes[] = {1, 0};
+    assert_targets(&c->functions[1], 2, pnames, pnodes);
+    assert_int_equal(c->databases[0].tables[0].node, 1);
+    assert_int_equal(c->databases[0].tables[1].node, -1);
+    sw_conf_free(c);
+    /* Without a node of its own, one physical table needs the table's. */
+    expect_error(HEAD
+                 "functions:\n"
+                 "  - {name: l, kind: list, lists: [{table: t1, node: shard2, values: [1]}, "
+                 "{table: t2, values: [2]}]}\n"
+                 "databases:\n"
+                 "  - name: shop\n"
+                 "    default_node: shard1\n"
+                 "    tables: [{name: t, key: k, function: l}]\n",
+                 "test.yaml:11:42: error: table \"t\" uses table-suffix function \"l\" but names no node\n"
+                 "  hint: the function's targets are tables; add node: with the node that holds them");
+}
+
 /* Table names as PostgreSQL stores them, reference copies on some nodes. */
 static void test_tables(void **state)
 {
@@ -909,13 +957,13 @@ static const error_case error_cases[] = {
      "functions:\n"
      "  - {name: r, kind: range, ranges: [{from: 1, to: 2}]}\n",
      "test.yaml:8:37: error: range is missing required key \"node\" or \"table\""},
-    {"range_entry_with_node_and_table",
+    {"physical_table_on_two_nodes",
      HEAD DB
      "functions:\n"
-     "  - {name: r, kind: range, ranges: [{from: 1, node: shard1, table: t1}]}\n",
-     "test.yaml:8:61: error: functions[0].ranges[0] names both a node and a table\n"
-     "  hint: name the node holding these keys, or the physical table they go to "
-     "(table-suffix sharding)"},
+     "  - {name: l, kind: list, lists: [{table: t1, node: shard1, values: [1]}, "
+     "{table: t1, node: shard2, values: [2]}]}\n",
+     "test.yaml:8:93: error: functions[0].lists[1].node puts physical table \"t1\" on node "
+     "\"shard2\", but an earlier entry put it on \"shard1\""},
     /* ---- hash buckets */
     {"buckets_not_power_of_two",
      HEAD DB
@@ -1333,6 +1381,7 @@ int main(void)
         cmocka_unit_test(test_assign),
         cmocka_unit_test(test_range_values),
         cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_table_target_nodes),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_section_order),
         cmocka_unit_test(test_empty_lists),

@@ -983,7 +983,7 @@ static void test_route_corpus(void **state)
     assert_int_equal(c2->n_nodes, 3);
     sw_conf_free(c2);
     free(ytext);
-    assert_int_equal(c.conf->n_functions, 9);
+    assert_int_equal(c.conf->n_functions, 10);
     assert_int_equal(c.conf->functions[sw_conf_function_index(c.conf, "price_bands")].kind, SW_FN_RANGE);
     assert_true(c.conf->functions[sw_conf_function_index(c.conf, "price_bands")].table_targets);
 

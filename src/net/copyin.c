@@ -1,0 +1,556 @@
+/*
+ * copyin.c - COPY ... FROM STDIN into a table spread over several shards.
+ *
+ * Every target server runs the COPY (inside a transaction shardwire opens
+ * when the client has none, so that a failure commits nothing anywhere);
+ * the client's stream is cut into rows (src/exec/copy_split.c) and each row
+ * goes to the shard its key maps to (a reference table's rows go to every
+ * copy; the HEADER line and the binary header to every target).  Rows for
+ * one target are gathered into one CopyData message per client message.
+ *
+ * States, in order:
+ *   STARTING  the COPY is sent; the first CopyInResponse goes to the client
+ *   IN        client data is split and forwarded
+ *   ENDING    CopyDone (or CopyFail after an error) sent; waiting for every
+ *             target's CommandComplete/ErrorResponse and ReadyForQuery
+ *   FINISHING shardwire's COMMIT (or ROLLBACK) runs on every target
+ * then one answer reaches the client: "COPY n" summed, or the first error
+ * with its line number counted in the client's stream (a shard counts its
+ * own lines: its "line N" is mapped back through the rows it was sent).
+ *
+ * A target that cannot take more (its write is in flight) stops the client
+ * from being read; the target's write callback resumes the client.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay_int.h"
+#include "sw/copysplit.h"
+#include "sw/log.h"
+#include "sw/shard.h"
+
+typedef enum { CF_STARTING, CF_IN, CF_ENDING, CF_FINISHING } cf_state;
+
+typedef struct cf_target {
+    sw_server *s;
+    bool got_g, done, replied, open;
+    size_t start;          /* offset of the open CopyData in the server's gen buffer */
+    uint64_t count;
+    uint32_t *rows;        /* client row number of each row sent (header included) */
+    size_t n_rows, cap_rows;
+} cf_target;
+
+struct sw_copyin {
+    cf_state state;
+    int n;
+    cf_target t[SW_MAX_NODES];
+    int node_target[SW_MAX_NODES];
+    sw_copy_stmt stmt;
+    sw_copy_split *split;
+    bool broadcast;
+    bool own_txn;
+    bool sent_g;
+    const sw_shardfn *fn;
+    sw_key_type ktype;
+    char table[128];
+    char key[64];
+    uint64_t row_no;       /* rows so far (the header included) */
+    uint64_t cur_line;     /* line of the row being split */
+    /* the first error: raw ErrorResponse of a target, or shardwire's own */
+    bool failed;
+    uint8_t *err_raw;
+    uint32_t err_len;
+    int err_target;
+    char err_state[6];
+    char err_msg[300];
+    char err_where[200];
+};
+
+static cf_target *target_for(sw_copyin *cf, const sw_server *s)
+{
+    for (int i = 0; i < cf->n; i++)
+        if (cf->t[i].s == s) return &cf->t[i];
+    return NULL;
+}
+
+void sw_copyin_free(sw_copyin *cf)
+{
+    if (!cf) return;
+    for (int i = 0; i < cf->n; i++) free(cf->t[i].rows);
+    sw_copy_split_free(cf->split);
+    sw_copy_stmt_clear(&cf->stmt);
+    free(cf->err_raw);
+    free(cf);
+}
+
+/* A target's CopyData for this client message, opened on first use. */
+static sw_wbuf *open_data(cf_target *t)
+{
+    sw_wbuf *w = sw_out_gen(&t->s->c);
+    if (!t->open) {
+        t->start = w->len;
+        sw_msg_begin(w, SW_FE_COPY_DATA);
+        t->open = true;
+    }
+    return w;
+}
+
+static void close_data(sw_copyin *cf)
+{
+    for (int i = 0; i < cf->n; i++) {
+        cf_target *t = &cf->t[i];
+        if (!t->open) continue;
+        sw_wbuf *w = sw_out_gen(&t->s->c);
+        sw_msg_end(w);
+        sw_out_gen_done(&t->s->c, t->start);
+        t->open = false;
+    }
+}
+
+static int send_row(sw_copyin *cf, cf_target *t, const sw_copy_row *row)
+{
+    if (t->n_rows == t->cap_rows) {
+        size_t cap = t->cap_rows ? t->cap_rows * 2 : 1024;
+        uint32_t *nr = realloc(t->rows, cap * sizeof *nr);
+        if (!nr) return -1;
+        t->rows = nr;
+        t->cap_rows = cap;
+    }
+    t->rows[t->n_rows++] = (uint32_t)cf->row_no;
+    sw_wbuf *w = open_data(t);
+    sw_wbuf_put(w, row->data, row->len);
+    return 0;
+}
+
+/* shardwire's own error (bad key...), at the client's row. */
+static void fail_own(sw_copyin *cf, const char *state, const char *msg)
+{
+    if (cf->failed) return;
+    cf->failed = true;
+    cf->err_target = -1;
+    memcpy(cf->err_state, state, 6);
+    snprintf(cf->err_msg, sizeof cf->err_msg, "%s", msg);
+    snprintf(cf->err_where, sizeof cf->err_where, "COPY %s, line %llu", cf->table, (unsigned long long)cf->cur_line);
+}
+
+static int row_cb(void *ctx, const sw_copy_row *row)
+{
+    sw_copyin *cf = ctx;
+    cf->row_no++;
+    cf->cur_line = row->line;
+    if (row->header || cf->broadcast) {
+        for (int i = 0; i < cf->n; i++)
+            if (send_row(cf, &cf->t[i], row) < 0) {
+                fail_own(cf, "53200", "out of memory");
+                return 1;
+            }
+        return 0;
+    }
+    char msg[300];
+    if (row->key_null) {
+        snprintf(msg, sizeof msg, "null value in column \"%.60s\" of relation \"%.100s\" violates not-null constraint",
+                 cf->key, cf->table);
+        fail_own(cf, "23502", msg);
+        return 1;
+    }
+    sw_value v;
+    char buf[SW_VALUE_BUF];
+    int rc = cf->stmt.format == SW_COPY_BINARY
+                 ? sw_value_from_binary(cf->ktype, row->key, row->key_len, &v, buf, sizeof buf)
+                 : sw_value_from_text(cf->ktype, (const char *)row->key, row->key_len, &v, buf, sizeof buf);
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "invalid input for shard key %s of %s: \"%.*s\"", cf->key, cf->table,
+                 (int)(row->key_len > 60 ? 60 : row->key_len), (const char *)row->key);
+        fail_own(cf, "22P02", msg);
+        return 1;
+    }
+    char why[200];
+    int tix = sw_shardfn_dispatch(cf->fn, &v, sw_wall_ms(), why, sizeof why);
+    if (tix == SW_SHARD_LOOKUP) {
+        fail_own(cf, "0A000", "COPY into a directory-sharded table is not supported: use INSERT");
+        return 1;
+    }
+    if (tix < 0) {
+        char val[SW_VALUE_BUF];
+        sw_value_format(&v, val, sizeof val);
+        snprintf(msg, sizeof msg, "no shard of %.100s for %.60s = %.100s", cf->table, cf->key, val);
+        fail_own(cf, "22023", msg);
+        return 1;
+    }
+    int node = sw_shardfn_target_node(cf->fn, tix);
+    int ti = node >= 0 && node < SW_MAX_NODES ? cf->node_target[node] : -1;
+    if (ti < 0) {
+        fail_own(cf, "XX000", "a COPY row maps to a node the statement was not sent to");
+        return 1;
+    }
+    if (send_row(cf, &cf->t[ti], row) < 0) {
+        fail_own(cf, "53200", "out of memory");
+        return 1;
+    }
+    return 0;
+}
+
+static void flush_targets(sw_copyin *cf)
+{
+    for (int i = 0; i < cf->n; i++) {
+        sw_server *s = cf->t[i].s;
+        if (!s->c.closing && sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+    }
+}
+
+/* Stop the targets still copying: CopyFail (or CopyDone when all is well). */
+static void end_copy(sw_copyin *cf, bool fail)
+{
+    close_data(cf);
+    for (int i = 0; i < cf->n; i++) {
+        cf_target *t = &cf->t[i];
+        sw_wbuf *w = sw_out_gen(&t->s->c);
+        size_t start = w->len;
+        if (fail) {
+            sw_msg_begin(w, SW_FE_COPY_FAIL);
+            sw_wbuf_cstr(w, "COPY stopped by shardwire: another shard failed");
+            sw_msg_end(w);
+        } else {
+            sw_build_empty(w, SW_FE_COPY_DONE);
+        }
+        sw_out_gen_done(&t->s->c, start);
+    }
+    cf->state = CF_ENDING;
+    flush_targets(cf);
+}
+
+int sw_copyin_begin(sw_client *c, sw_server *const *servers, const int *nodes, const char *const *sqls, int n,
+                    const sw_copy_stmt *stmt, const sw_conf_table *table, const sw_shardfn *fn, int key_field)
+{
+    sw_copyin *cf = calloc(1, sizeof *cf);
+    if (!cf) return -1;
+    cf->n = n;
+    cf->stmt = *stmt;
+    cf->broadcast = table->kind != SW_TABLE_SHARDED;
+    cf->fn = fn;
+    cf->ktype = fn ? sw_shardfn_conf(fn)->type : SW_KEY_INT;
+    snprintf(cf->table, sizeof cf->table, "%s", table->name);
+    snprintf(cf->key, sizeof cf->key, "%s", table->key ? table->key : "");
+    for (int i = 0; i < SW_MAX_NODES; i++) cf->node_target[i] = -1;
+    cf->split = sw_copy_split_new(&cf->stmt, cf->broadcast ? -1 : key_field);
+    if (!cf->split) {
+        memset(&cf->stmt, 0, sizeof cf->stmt);
+        sw_copyin_free(cf);
+        return -1;
+    }
+    cf->own_txn = c->txn_status == 'I';
+    for (int i = 0; i < n; i++) {
+        cf->t[i].s = servers[i];
+        cf->node_target[nodes[i]] = i;
+        sw_server *s = servers[i];
+        sw_wbuf *w = sw_out_gen(&s->c);
+        size_t start = w->len;
+        if (cf->own_txn) {
+            sw_build_query(w, "BEGIN", 5);
+            sw_out_gen_done(&s->c, start);
+            sw_expect_push(s, SW_EXP_QUERY, true);
+            start = w->len;
+        }
+        sw_build_query(w, sqls[i], strlen(sqls[i]));
+        sw_out_gen_done(&s->c, start);
+        sw_expect_push(s, SW_EXP_QUERY, false);
+    }
+    c->copyin = cf;
+    c->server = servers[0];
+    flush_targets(cf);
+    for (int i = 0; i < n; i++) sw_conn_read_start(&servers[i]->c);
+    return 0;
+}
+
+/* A target's error: the first one is the answer; the others stop. */
+static void target_error(sw_copyin *cf, cf_target *t, const uint8_t *p, uint32_t total)
+{
+    if (!cf->failed) {
+        cf->failed = true;
+        cf->err_target = (int)(t - cf->t);
+        cf->err_raw = malloc(total);
+        if (cf->err_raw) {
+            memcpy(cf->err_raw, p, total);
+            cf->err_len = total;
+        }
+    }
+    if (cf->state == CF_STARTING || cf->state == CF_IN) end_copy(cf, true);
+}
+
+void sw_copyin_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total, bool hidden)
+{
+    sw_copyin *cf = c->copyin;
+    if (hidden) return;
+    cf_target *t = target_for(cf, s);
+    if (!t) return;
+    switch (type) {
+    case SW_BE_COPY_IN:
+        t->got_g = true;
+        if (!cf->sent_g && !cf->failed) {
+            sw_wbuf *w = sw_out_gen(&c->c);
+            size_t start = w->len;
+            sw_wbuf_put(w, p, total);
+            sw_out_gen_done(&c->c, start);
+            cf->sent_g = true;
+            if (cf->state == CF_STARTING) cf->state = CF_IN;
+        }
+        return;
+    case SW_BE_COMMAND_COMPLETE: {
+        const char *tag = (const char *)p + SW_HDR_LEN;
+        if (total > SW_HDR_LEN + 5 && memcmp(tag, "COPY ", 5) == 0) t->count = strtoull(tag + 5, NULL, 10);
+        t->done = true;
+        return;
+    }
+    case SW_BE_ERROR:
+        t->done = true;
+        target_error(cf, t, p, total);
+        return;
+    case SW_BE_READY:
+        t->replied = true;
+        return;
+    case SW_BE_NOTICE:
+    case SW_BE_PARAM_STATUS:
+    case SW_BE_NOTIFICATION: {
+        sw_wbuf *w = sw_out_gen(&c->c);
+        size_t start = w->len;
+        sw_wbuf_put(w, p, total);
+        sw_out_gen_done(&c->c, start);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+/* The error for the client: a target's, its line mapped to the client's
+ * stream, or shardwire's own. */
+static void put_error(sw_copyin *cf, sw_wbuf *w)
+{
+    if (cf->err_target < 0 || !cf->err_raw) {
+        if (cf->err_target >= 0) {
+            sw_build_error(w, SW_BE_ERROR, "ERROR", "XX000", "COPY failed on a shard", NULL, NULL);
+            return;
+        }
+        sw_msg_begin(w, SW_BE_ERROR);
+        sw_wbuf_u8(w, 'S');
+        sw_wbuf_cstr(w, "ERROR");
+        sw_wbuf_u8(w, 'V');
+        sw_wbuf_cstr(w, "ERROR");
+        sw_wbuf_u8(w, 'C');
+        sw_wbuf_cstr(w, cf->err_state);
+        sw_wbuf_u8(w, 'M');
+        sw_wbuf_cstr(w, cf->err_msg);
+        sw_wbuf_u8(w, 'W');
+        sw_wbuf_cstr(w, cf->err_where);
+        sw_wbuf_u8(w, 0);
+        sw_msg_end(w);
+        return;
+    }
+    cf_target *t = &cf->t[cf->err_target];
+    sw_msg_begin(w, SW_BE_ERROR);
+    const uint8_t *q = cf->err_raw + SW_HDR_LEN, *end = cf->err_raw + cf->err_len;
+    while (q < end && *q) {
+        uint8_t code = *q++;
+        const uint8_t *z = memchr(q, 0, (size_t)(end - q));
+        if (!z) break;
+        const char *val = (const char *)q;
+        char fixed[1024];
+        if (code == 'W') {
+            /* "COPY t, line N[, column c: ...]": N counts the target's rows */
+            const char *ln = strstr(val, ", line ");
+            if (ln) {
+                char *e;
+                unsigned long long nline = strtoull(ln + 7, &e, 10);
+                if (nline >= 1 && nline <= t->n_rows) {
+                    snprintf(fixed, sizeof fixed, "%.*s, line %u%s", (int)(ln - val), val, t->rows[nline - 1], e);
+                    val = fixed;
+                }
+            }
+        }
+        sw_wbuf_u8(w, code);
+        sw_wbuf_cstr(w, val);
+        q = z + 1;
+    }
+    sw_wbuf_u8(w, 0);
+    sw_msg_end(w);
+}
+
+static void reply(sw_client *c)
+{
+    sw_copyin *cf = c->copyin;
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    char status = cf->own_txn ? 'I' : 'T';
+    if (cf->failed) {
+        put_error(cf, w);
+        if (!cf->own_txn) {
+            c->proxy_failed = true;
+            status = 'E';
+        }
+    } else {
+        uint64_t total = 0;
+        for (int i = 0; i < cf->n; i++) total += cf->t[i].count;
+        if (cf->broadcast && cf->n > 0) total = cf->t[0].count;  /* every copy got every row */
+        char tag[40];
+        snprintf(tag, sizeof tag, "COPY %llu", (unsigned long long)total);
+        sw_build_command_complete(w, tag);
+    }
+    sw_build_ready(w, status);
+    sw_out_gen_done(&c->c, start);
+    c->txn_status = status;
+    c->copyin = NULL;
+    sw_copyin_free(cf);
+    if (sw_out_flush(&c->c) < 0) {
+        sw_client_close(c, "write failed");
+        return;
+    }
+    sw_routed_after_reply(c);
+}
+
+/* Move on once every target has answered. */
+static void progress(sw_client *c)
+{
+    sw_copyin *cf = c->copyin;
+    if (cf->state == CF_ENDING) {
+        for (int i = 0; i < cf->n; i++)
+            if (!cf->t[i].replied) return;
+        if (!cf->own_txn) {
+            reply(c);
+            return;
+        }
+        for (int i = 0; i < cf->n; i++) {
+            sw_server *s = cf->t[i].s;
+            sw_wbuf *w = sw_out_gen(&s->c);
+            size_t start = w->len;
+            const char *q = cf->failed ? "ROLLBACK" : "COMMIT";
+            sw_build_query(w, q, strlen(q));
+            sw_out_gen_done(&s->c, start);
+            sw_expect_push(s, SW_EXP_QUERY, true);
+        }
+        cf->state = CF_FINISHING;
+        flush_targets(cf);
+        return;
+    }
+    if (cf->state == CF_FINISHING) {
+        for (int i = 0; i < cf->n; i++)
+            if (cf->t[i].s->expect.count > 0) return;
+        reply(c);
+    }
+}
+
+void sw_copyin_server(sw_server *s)
+{
+    sw_client *c = s->client;
+    sw_iobuf *b = &s->c.in;
+    while (c && c->copyin && !s->c.closing && s->client == c) {
+        uint32_t avail = b->recv - b->parse;
+        sw_msg_hdr h;
+        int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
+        if (rc < 0) {
+            sw_server_close(s, "invalid message from server");
+            return;
+        }
+        if (rc == 0) break;
+        if (avail < h.total) {
+            if (!sw_iobuf_make_room(&s->c, h.total) && b->done == b->parse) {
+                sw_server_close(s, "out of memory for server message");
+                return;
+            }
+            break;
+        }
+        const uint8_t *p = b->data + b->parse;
+        b->parse += h.total;
+        b->done = b->parse;
+        sw_relay_server_message(s, c, h.type, p, h.total);
+        if (c->c.closing) return;
+    }
+    if (!c || c->c.closing || !c->copyin) return;
+    progress(c);
+    if (c->c.closing) return;
+    if (sw_out_flush(&c->c) < 0) {
+        sw_client_close(c, "write failed");
+        return;
+    }
+    /* a stalled client may go on (targets have room again) */
+    if (c->copyin && c->stalled) sw_client_process(c);
+}
+
+/* Whether every target can take more now. */
+static bool targets_ready(sw_copyin *cf)
+{
+    for (int i = 0; i < cf->n; i++)
+        if (!sw_out_room(&cf->t[i].s->c)) return false;
+    return true;
+}
+
+int sw_copyin_client(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_copyin *cf = c->copyin;
+    if (cf->state >= CF_ENDING || cf->failed) {
+        /* the COPY is over on the shards: its remaining data is dropped,
+         * like a server ignores it after an error */
+        if (type == SW_FE_COPY_DATA || type == SW_FE_COPY_DONE || type == SW_FE_COPY_FAIL ||
+            type == SW_FE_FLUSH || type == SW_FE_SYNC) {
+            c->c.in.parse += total;
+            return 1;
+        }
+        return 0;  /* the next statement waits for the answer */
+    }
+    switch (type) {
+    case SW_FE_COPY_DATA: {
+        if (!targets_ready(cf)) return 0;
+        int rc = sw_copy_split_feed(cf->split, p + SW_HDR_LEN, total - SW_HDR_LEN, row_cb, cf);
+        c->c.in.parse += total;
+        if (rc < 0) {
+            uint64_t line;
+            const char *msg = sw_copy_split_error(cf->split, &line);
+            cf->cur_line = line;
+            fail_own(cf, "22P04", msg ? msg : "malformed COPY data");
+        }
+        if (cf->failed) end_copy(cf, true);
+        else {
+            close_data(cf);
+            flush_targets(cf);
+        }
+        return 1;
+    }
+    case SW_FE_COPY_DONE: {
+        if (!targets_ready(cf)) return 0;
+        c->c.in.parse += total;
+        int rc = sw_copy_split_finish(cf->split, row_cb, cf);
+        if (rc < 0 && !cf->failed) {
+            uint64_t line;
+            const char *msg = sw_copy_split_error(cf->split, &line);
+            cf->cur_line = line;
+            fail_own(cf, "22P04", msg ? msg : "malformed COPY data");
+        }
+        end_copy(cf, cf->failed);
+        return 1;
+    }
+    case SW_FE_COPY_FAIL: {
+        c->c.in.parse += total;
+        const char *why = total > SW_HDR_LEN ? (const char *)p + SW_HDR_LEN : "";
+        char msg[300];
+        snprintf(msg, sizeof msg, "COPY from stdin failed: %.200s", why);
+        if (!cf->failed) {
+            cf->failed = true;
+            cf->err_target = -1;
+            memcpy(cf->err_state, "57014", 6);
+            snprintf(cf->err_msg, sizeof cf->err_msg, "%s", msg);
+            snprintf(cf->err_where, sizeof cf->err_where, "COPY %s", cf->table);
+        }
+        end_copy(cf, true);
+        return 1;
+    }
+    case SW_FE_FLUSH:
+    case SW_FE_SYNC:
+        c->c.in.parse += total;
+        return 1;
+    default:
+        c->c.in.parse += total;
+        fail_own(cf, "08P01", "unexpected message type during COPY from stdin");
+        end_copy(cf, true);
+        return 1;
+    }
+}

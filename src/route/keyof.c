@@ -1,0 +1,46 @@
+/*
+ * keyof.c - the shard key of a table by name, as the merge planner asks for
+ * it ("is this column the key of a sharded table the statement reads?").
+ */
+#include <string.h>
+
+#include "sw/route.h"
+
+const sw_conf_table *sw_router_table_conf(const sw_router *r, const char *database, const char *schema,
+                                     const char *relname)
+{
+    const sw_conf *conf = sw_router_conf(r);
+    if (!conf || !database || !relname) return NULL;
+    for (int d = 0; d < conf->n_databases; d++) {
+        const sw_conf_database *db = &conf->databases[d];
+        if (strcmp(db->name, database) != 0) continue;
+        for (int i = 0; i < db->n_tables; i++) {
+            const sw_conf_table *t = &db->tables[i];
+            if (strcmp(t->name, relname) != 0) continue;
+            if (t->schema && schema && strcmp(t->schema, schema) != 0) continue;
+            if (t->schema && !schema && strcmp(t->schema, "public") != 0) continue;
+            return t;
+        }
+    }
+    return NULL;
+}
+
+const char *sw_router_key_of(const sw_router *r, const char *database, const char *schema, const char *relname)
+{
+    const sw_conf *conf = sw_router_conf(r);
+    if (!conf || !database || !relname) return NULL;
+    for (int d = 0; d < conf->n_databases; d++) {
+        const sw_conf_database *db = &conf->databases[d];
+        if (strcmp(db->name, database) != 0) continue;
+        for (int i = 0; i < db->n_tables; i++) {
+            const sw_conf_table *t = &db->tables[i];
+            if (t->kind != SW_TABLE_SHARDED || !t->key || strcmp(t->name, relname) != 0) continue;
+            /* "s.t" matches s.t, and unqualified t when s is public; a plain
+             * declaration matches t in any schema */
+            if (t->schema && schema && strcmp(t->schema, schema) != 0) continue;
+            if (t->schema && !schema && strcmp(t->schema, "public") != 0) continue;
+            return t->key;
+        }
+    }
+    return NULL;
+}
