@@ -569,7 +569,7 @@ static int hold_row(sw_merge *m, const uint8_t *p, uint32_t len)
     }
     size_t b = h & (m->tab_cap - 1);
     mgroup *g = m->tab[b];
-    while (g && !(g->hash == h && g->keylen == m->kbuf.len && memcmp(g->key, m->kbuf.data, g->keylen) == 0))
+    while (g && !(g->hash == h && g->keylen == m->kbuf.len && (g->keylen == 0 || memcmp(g->key, m->kbuf.data, g->keylen) == 0)))
         g = g->next;
     if (!g) {
         g = arena_alloc(m, sizeof *g);
@@ -581,7 +581,7 @@ static int hold_row(sw_merge *m, const uint8_t *p, uint32_t len)
             return -1;
         }
         memset(g, 0, sizeof *g);
-        memcpy(key, m->kbuf.data, m->kbuf.len);
+        if (m->kbuf.len) memcpy(key, m->kbuf.data, m->kbuf.len);
         g->key = key;
         g->keylen = (uint32_t)m->kbuf.len;
         g->hash = h;
@@ -807,14 +807,14 @@ static int emit_kway(sw_merge *m, sw_wbuf *w, size_t start, size_t room)
         bool dup = false;
         if (s->n_distinct_on) {
             if (make_key(m, m->don_col, s->n_distinct_on, q->hv, q->hl) < 0) return -1;
-            dup = m->have_last && m->last_len == m->kbuf.len && memcmp(m->last_key, m->kbuf.data, m->last_len) == 0;
+            dup = m->have_last && m->last_len == m->kbuf.len && (m->last_len == 0 || memcmp(m->last_key, m->kbuf.data, m->last_len) == 0);
             if (!dup) {
                 uint8_t *nk = realloc(m->last_key, m->kbuf.len ? m->kbuf.len : 1);
                 if (!nk) {
                     fail(m, "53200", "out of memory%s%s", NULL, NULL);
                     return -1;
                 }
-                memcpy(nk, m->kbuf.data, m->kbuf.len);
+                if (m->kbuf.len) memcpy(nk, m->kbuf.data, m->kbuf.len);
                 m->last_key = nk;
                 m->last_len = m->kbuf.len;
                 m->have_last = true;
@@ -1000,7 +1000,7 @@ static int finish_held(sw_merge *m)
             }
             uint8_t *key = arena_alloc(m, m->kbuf.len + 1);
             if (!key) break;
-            memcpy(key, m->kbuf.data, m->kbuf.len);
+            if (m->kbuf.len) memcpy(key, m->kbuf.data, m->kbuf.len);
             uint64_t h = XXH3_64bits(key, m->kbuf.len);
             size_t b = h & (cap - 1);
             bool dup = false;

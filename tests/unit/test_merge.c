@@ -26,7 +26,7 @@ static uint32_t rowdesc(uint8_t *buf, int n, const uint32_t *oids, int fmt)
     sw_wbuf_init(&w);
     sw_wbuf_i16(&w, (int16_t)n);
     for (int i = 0; i < n; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "c%d", i);
         sw_wbuf_cstr(&w, name);
         sw_wbuf_i32(&w, 0);
