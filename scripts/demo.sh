@@ -219,8 +219,26 @@ echo "== keyless statements fan out to every node; rows are concatenated"
 route "SELECT order_id, customer_id, price FROM orders WHERE order_date = '2025-06-01'"
 show "orders of one day: they come from all three nodes" \
   "SELECT order_id, customer_id, order_date, price FROM orders WHERE order_date = '2025-06-01'"
-show_any "an aggregate over every shard: shardwire's answer (a count, or an error with a hint)" \
-  "SELECT count(*) FROM orders"
+
+echo
+echo "== analytics over every shard: the answers are merged into one server's answer"
+route "SELECT date_trunc('month', order_date) AS month, count(*), sum(price) FROM orders GROUP BY 1 ORDER BY 1 DESC LIMIT 3"
+show "monthly sales (the last six months): partial counts and sums combined per month" \
+  "SELECT date_trunc('month', order_date)::date AS month, count(*) AS orders, sum(price) AS revenue, avg(price) AS avg_order
+   FROM orders GROUP BY 1 ORDER BY 1 DESC LIMIT 6"
+show "revenue by region: customers and orders are co-located, so the join runs on each shard" \
+  "SELECT c.customer_region, count(DISTINCT c.customer_id) AS customers, sum(o.price) AS revenue, stddev(o.price) AS spread
+   FROM customer c JOIN orders o ON o.customer_id = c.customer_id GROUP BY 1 HAVING sum(o.price) > 1000 ORDER BY revenue DESC"
+show "customer segments by order value (per-customer totals are whole on each shard)" \
+  "SELECT segment, count(*) AS customers FROM (
+     SELECT customer_id, CASE WHEN sum(price) >= 2000 THEN 'gold' WHEN sum(price) >= 500 THEN 'silver' ELSE 'bronze' END AS segment
+     FROM orders GROUP BY customer_id) t GROUP BY segment ORDER BY customers DESC"
+show "top 5 products by units sold (groups merged, then sorted and cut)" \
+  "SELECT product_id, sum(quantity) AS units FROM order_items GROUP BY product_id ORDER BY units DESC, product_id LIMIT 5"
+show "the 5 most expensive orders anywhere: a k-way merge of each shard's top 5" \
+  "SELECT order_id, customer_id, price FROM orders ORDER BY price DESC, order_id LIMIT 5"
+show_any "a shape that cannot be merged exactly is refused, not answered wrongly" \
+  "SELECT customer_id, rank() OVER (ORDER BY price DESC) FROM orders LIMIT 3"
 
 echo
 echo "== list sharding: customer_by_region (APJ, NA -> shard1; EMEA -> shard2; LATAM -> shard3)"

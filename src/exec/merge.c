@@ -667,6 +667,7 @@ int sw_merge_row(sw_merge *m, int i, const uint8_t *p, uint32_t len)
         memmove(q->buf, q->buf + q->rd, q->len - q->rd);
         q->len -= q->rd;
         q->rd = 0;
+        q->head_parsed = false;  /* its field pointers moved */
     }
     size_t need = q->len + 4 + len;
     if (need > q->cap) {
@@ -680,6 +681,7 @@ int sw_merge_row(sw_merge *m, int i, const uint8_t *p, uint32_t len)
         account(m, (ssize_t)(cap - q->cap));
         q->buf = nb;
         q->cap = cap;
+        q->head_parsed = false;
     }
     sw_put_be32(q->buf + q->len, len);
     memcpy(q->buf + q->len + 4, p, len);

@@ -827,7 +827,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         local_error(c, "0A000", "statement has too many targets");
         goto consumed;
     }
-    if (o.kind == SW_SK_SELECT && !rewrite && !o.multi) {
+    if (n > 1 && o.kind == SW_SK_SELECT && !rewrite && !o.multi) {
         rc = merge_query(c, t, n, q.sql, q.len);
         if (rc == MSG_DONE) {
             sw_sessops_scan(q.sql, q.len, &c->pending);
@@ -994,7 +994,8 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
                       const sw_route_target *t, int n, uint32_t rest, const sw_route_in *in)
 {
     const uint8_t *rp = p + total;
-    c->c.in.parse += total + rest;
+    /* on a refusal only the Bind is consumed: ext_error skips to the Sync */
+    c->c.in.parse += total;
     bool describes;
     int32_t max_rows;
     unit_scan(rp, rest, &describes, &max_rows);
@@ -1033,15 +1034,16 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
         return MSG_DONE;
     }
     c->fan.swallow_desc = !describes;
+    c->c.in.parse += rest;
     for (int i = 0; i < n; i++) {
         sw_server *s = c->link[t[i].node];
-        sw_stmt *run = st;
+        sw_stmt *run = st, *interned = NULL;
         const char *text = sqls[i] ? sqls[i] : t[i].sql;
-        if (text) run = sw_stmt_intern(text, strlen(text), st->nparams, st->param_types);
-        if (!run) run = st;
+        if (text) interned = sw_stmt_intern(text, strlen(text), st->nparams, st->param_types);
+        if (interned) run = interned;  /* may be st itself when the text did not change */
         sw_ensure_prepared(s, run);
         send_bind(s, c, m, p, total, run, true);
-        if (run != st) sw_stmt_release(run);
+        sw_stmt_release(interned);
         if (!describes) {
             sw_wbuf *w = sw_out_gen(&s->c);
             size_t start = w->len;
@@ -1141,14 +1143,14 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         }
         sw_server *s = c->server;
         if (!sw_out_room(&s->c)) { rc = MSG_WAIT; goto out; }
-        sw_stmt *run = st;
+        sw_stmt *run = st, *interned = NULL;
         if (t[0].sql) {
-            run = sw_stmt_intern(t[0].sql, strlen(t[0].sql), st->nparams, st->param_types);
+            interned = run = sw_stmt_intern(t[0].sql, strlen(t[0].sql), st->nparams, st->param_types);
             if (!run) { c->c.in.parse += total; ext_error(c, "53200", "out of memory"); goto out; }
         }
         sw_ensure_prepared(s, run);
         send_bind(s, c, &m, p, total, run, false);
-        if (run != st) sw_stmt_release(run);  /* the server's set keeps the id; see below */
+        sw_stmt_release(interned);  /* the server's set keeps the id */
         c->c.in.parse += total;
         goto out;
     }
@@ -1186,12 +1188,12 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     const uint8_t *rp = p + total;
     for (int i = 0; i < n; i++) {
         sw_server *s = c->link[t[i].node];
-        sw_stmt *run = st;
-        if (t[i].sql) run = sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types);
-        if (!run) run = st;
+        sw_stmt *run = st, *interned = NULL;
+        if (t[i].sql) interned = sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types);
+        if (interned) run = interned;
         sw_ensure_prepared(s, run);
         send_bind(s, c, &m, p, total, run, true);
-        if (run != st) sw_stmt_release(run);
+        sw_stmt_release(interned);
         send_rest(s, rp, (uint32_t)rest);
         c->fan.srv[c->fan.n++] = s;
     }

@@ -116,7 +116,7 @@ static int agg_col(sw_mp *m, int col)
 }
 
 /* Is name the name of an input column somewhere in the statement (other
- * than in the GROUP BY item self)? */
+ * than in the GROUP BY item self and in ORDER BY)? */
 static bool input_column(const sw_mp *m, const char *name, const PgQuery__Node *self)
 {
     const PgQuery__SelectStmt *s = m->s;
@@ -124,8 +124,7 @@ static bool input_column(const sw_mp *m, const char *name, const PgQuery__Node *
         if (sw_mp_uses_column(s->target_list[i], name)) return true;
     for (size_t i = 0; i < s->n_group_clause; i++)
         if (s->group_clause[i] != self && sw_mp_uses_column(s->group_clause[i], name)) return true;
-    for (size_t i = 0; i < s->n_sort_clause; i++)
-        if (sw_mp_uses_column(s->sort_clause[i], name)) return true;
+    /* not ORDER BY: there a bare name is the output column first */
     for (size_t i = 0; i < s->n_from_clause; i++)
         if (sw_mp_uses_column(s->from_clause[i], name)) return true;
     return sw_mp_uses_column(s->where_clause, name) || sw_mp_uses_column(s->having_clause, name);
