@@ -117,8 +117,10 @@ void sw_merge_spec_free(sw_merge_spec *s);
 
 /* Shard key of a sharded table, for the planner: the key column of
  * schema.relname (schema NULL when unqualified), or NULL when the table is
- * not sharded (reference, pinned, unlisted). */
-typedef const char *(*sw_merge_key_fn)(void *ctx, const char *schema, const char *relname);
+ * not sharded (reference, pinned, unlisted).  With id: the table's other
+ * column whose values place its rows as the key does (a shard-aware ID), or
+ * NULL. */
+typedef const char *(*sw_merge_key_fn)(void *ctx, const char *schema, const char *relname, bool id);
 
 /* Plan the merge of one SELECT (sql, NUL-terminated, len bytes) that runs
  * on several shards.  Returns:

@@ -217,6 +217,9 @@ void sw_router_set_cache_capacity(sw_router *r, size_t n);
 /* Key column of schema.relname (schema NULL: unqualified) when it is a
  * sharded table of database, else NULL.  Owned by the router's config. */
 const char *sw_router_key_of(const sw_router *r, const char *database, const char *schema, const char *relname);
+/* The ID column of that sharded table when its values place rows as the
+ * key does (an embedded function over the table's own function), else NULL. */
+const char *sw_router_id_of(const sw_router *r, const char *database, const char *schema, const char *relname);
 
 /* The declared table schema.relname of database (same matching), or NULL. */
 const sw_conf_table *sw_router_table_conf(const sw_router *r, const char *database, const char *schema,

@@ -58,10 +58,11 @@ typedef struct key_ctx {
     const char *database;
 } key_ctx;
 
-static const char *key_of(void *ctx, const char *schema, const char *relname)
+static const char *key_of(void *ctx, const char *schema, const char *relname, bool id)
 {
     key_ctx *k = ctx;
-    return sw_router_key_of(k->r, k->database, schema, relname);
+    return id ? sw_router_id_of(k->r, k->database, schema, relname)
+              : sw_router_key_of(k->r, k->database, schema, relname);
 }
 
 /* How the proxy merges the shards' answers, in words. */

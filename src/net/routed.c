@@ -469,10 +469,11 @@ enum { MSG_DONE = 1, MSG_WAIT = 0, MSG_CLOSED = -1 };
 
 /* ---------------------------------------------------------------- merged fan-out */
 
-static const char *merge_key_of(void *ctx, const char *schema, const char *relname)
+static const char *merge_key_of(void *ctx, const char *schema, const char *relname, bool id)
 {
     sw_client *c = ctx;
-    return sw_router_key_of(c->router, c->database, schema, relname);
+    return id ? sw_router_id_of(c->router, c->database, schema, relname)
+              : sw_router_key_of(c->router, c->database, schema, relname);
 }
 
 /* Nothing to merge: rows are concatenated as they arrive. */

@@ -44,3 +44,17 @@ const char *sw_router_key_of(const sw_router *r, const char *database, const cha
     }
     return NULL;
 }
+
+const char *sw_router_id_of(const sw_router *r, const char *database, const char *schema, const char *relname)
+{
+    const sw_conf *conf = sw_router_conf(r);
+    if (!sw_router_key_of(r, database, schema, relname)) return NULL;
+    const sw_conf_table *t = sw_router_table_conf(r, database, schema, relname);
+    if (!t || t->kind != SW_TABLE_SHARDED || !t->id_column || t->id_function < 0 ||
+        t->id_function >= conf->n_functions)
+        return NULL;
+    /* the ID places a row where its key does only when it carries the
+     * bucket of the table's own function */
+    const sw_conf_function *f = &conf->functions[t->id_function];
+    return f->kind == SW_FN_EMBEDDED && f->source == t->function ? t->id_column : NULL;
+}

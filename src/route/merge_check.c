@@ -67,7 +67,7 @@ static bool rv_sharded(sw_mp *m, const PgQuery__RangeVar *rv, sw_mp_scope *sc)
     sw_mp_scope *def;
     int i;
     if (is_cte_ref(rv, sc, &def, &i)) return cte_reads_sharded(m, def, i);
-    return rv->relname && m->key_of(m->ctx, nz(rv->schemaname), rv->relname) != NULL;
+    return rv->relname && m->key_of(m->ctx, nz(rv->schemaname), rv->relname, false) != NULL;
 }
 
 typedef struct rs_ctx {
@@ -101,6 +101,11 @@ static bool select_reads_sharded(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_s
     return sw_mp_each_child(&q->base, rs_child, &r) != 0;
 }
 
+bool sw_mp_reads_sharded(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_scope *sc)
+{
+    return select_reads_sharded(m, q, sc);
+}
+
 /* ------------------------------------------------------------ tables, keys */
 
 static void collect(sw_mp *m, const PgQuery__Node *n, sw_mp_scope *sc, bool nullable, sw_mp_tabs *t)
@@ -116,7 +121,7 @@ static void collect(sw_mp *m, const PgQuery__Node *n, sw_mp_scope *sc, bool null
         e->has_alias = rv->alias && nz(rv->alias->aliasname);
         e->refname = e->has_alias ? rv->alias->aliasname : rv->relname;
         /* a CTE named like a sharded table is not that table */
-        e->key = is_cte_ref(rv, sc, NULL, &i) ? NULL : m->key_of(m->ctx, e->schema, rv->relname);
+        e->key = is_cte_ref(rv, sc, NULL, &i) ? NULL : m->key_of(m->ctx, e->schema, rv->relname, false);
         e->nullable = nullable;
     } else if (n->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
         const PgQuery__JoinExpr *j = n->join_expr;
@@ -319,7 +324,7 @@ static bool from_item_per_shard(sw_mp *m, const PgQuery__Node *n, sw_mp_scope *s
             return b && b->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
                    select_per_shard(m, b->select_stmt, def, depth + 1);
         }
-        return rv->relname && m->key_of(m->ctx, nz(rv->schemaname), rv->relname) != NULL;
+        return rv->relname && m->key_of(m->ctx, nz(rv->schemaname), rv->relname, false) != NULL;
     }
     case PG_QUERY__NODE__NODE_JOIN_EXPR: {
         const PgQuery__JoinExpr *j = n->join_expr;
@@ -376,7 +381,10 @@ static int check_query(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_scope *pare
                               "a UNION ALL branch that reads no sharded table is not supported across shards");
         if (q->into_clause) return sw_mp_fail(m, "0A000", "SELECT INTO is not supported across shards");
     }
-    if ((limit || agg || distinct || sorted || win) && (branch || select_reads_sharded(m, q, parent))) {
+    /* bound to the outer row's shard on the key (merge_coloc.c): every row
+     * it reads is on the shard evaluating it */
+    bool exact = !branch && sw_mp_is_exact(m, q);
+    if ((limit || agg || distinct || sorted || win) && !exact && (branch || select_reads_sharded(m, q, parent))) {
         const char *where = branch ? "in a UNION ALL branch" : "in a subquery";
         if (limit)
             return sw_mp_fail(m, "0A000", "LIMIT/OFFSET %s is not supported across shards: add a shard key condition",

@@ -23,6 +23,7 @@
 
 #define SW_MP_MAX_TABS 64
 #define SW_MP_MAX_CTES 32
+#define SW_MP_MAX_EXACT 64
 /* PostgreSQL's limit on a target list (MaxTupleAttributeNumber). */
 #define SW_MP_MAX_COLS 1664
 
@@ -60,6 +61,12 @@ typedef struct sw_mp {
     int first_star;         /* index of the first target with a '*', or -1 */
     int n_hidden;           /* targets appended (__sw_h1, ...) */
     sw_merge_spec *sp;      /* the spec being filled */
+    /* nested queries the co-location check found bound to the outer row's
+     * shard (correlated on the shard key): exact per shard whatever they
+     * compute */
+    const PgQuery__SelectStmt *exact[SW_MP_MAX_EXACT];
+    int n_exact;
+    char coloc_msg[256];    /* the co-location check's refusal, or "" */
     int cap_cols, cap_having, cap_sort, cap_don;
     char *sqlstate;
     char *msg;
@@ -158,6 +165,8 @@ int sw_mp_windows(const PgQuery__SelectStmt *q, const sw_mp_tabs *t);
 /* The nested queries of the top-level SELECT (CTEs, FROM subqueries,
  * sublinks) compute on each shard what one server would.  0 or -1. */
 int sw_mp_check_nested(sw_mp *m);
+/* Does q (whose enclosing WITH is sc) read a sharded table anywhere? */
+bool sw_mp_reads_sharded(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_scope *sc);
 /* A top-level UNION ALL/INTERSECT/EXCEPT: 1 (concatenate) or -1. */
 int sw_mp_check_setop(sw_mp *m, const PgQuery__SelectStmt *s);
 
@@ -174,5 +183,17 @@ int sw_mp_group_col(sw_mp *m, const PgQuery__Node *n, bool by_name, const char *
 
 /* Translate the top-level HAVING into the spec.  0 or -1. */
 int sw_mp_having(sw_mp *m, const PgQuery__Node *h);
+
+/* ------------------------------------------------------------ merge_coloc.c */
+
+/* Check that every join of sharded tables in s (the statement or a UNION
+ * ALL branch) and every subquery over one is bound to a single shard
+ * (co-located on the shard key).  Records nested queries found exact in
+ * m->exact; a refusal goes to m->coloc_msg (reported after the nested
+ * checks, whose messages are more specific).  0, or -1 (that refusal, or
+ * out of memory recorded). */
+int sw_mp_check_coloc(sw_mp *m, const PgQuery__SelectStmt *s);
+/* Did the co-location check find q exact on each shard? */
+bool sw_mp_is_exact(const sw_mp *m, const PgQuery__SelectStmt *q);
 
 #endif

@@ -305,10 +305,17 @@ static int deparse(sw_mp *m, PgQuery__ParseResult *tree, char **out)
 static int plan_select(sw_mp *m)
 {
     PgQuery__SelectStmt *s = m->s;
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)
-        return sw_mp_check_setop(m, s);
+    /* joins and subqueries first: the nested checks rely on what it finds
+     * exact, and report their own refusals first (they are more specific) */
+    bool coloc_ok = sw_mp_check_coloc(m, s) == 0;
+    if (m->failed) return -1;
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED) {
+        int rc = sw_mp_check_setop(m, s);
+        return rc < 0 || coloc_ok ? rc : sw_mp_fail(m, "0A000", "%s", m->coloc_msg);
+    }
     m->scope.with = s->with_clause;
     if (sw_mp_check_nested(m) < 0) return -1;
+    if (!coloc_ok) return sw_mp_fail(m, "0A000", "%s", m->coloc_msg);
     if (s->n_values_lists) {
         if (s->n_sort_clause || s->limit_count || s->limit_offset || s->n_distinct_clause)
             return sw_mp_fail(m, "0A000", "VALUES with ORDER BY, LIMIT or DISTINCT is not supported across shards");

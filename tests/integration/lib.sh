@@ -377,7 +377,7 @@ pg_psql() {
 # sw_config_write FILE [key=value ...]: a shardwire config for the started
 # nodes.  Keys (defaults from SW_POOL_MODE, SW_POOL_SIZE, SW_LOG_LEVEL):
 #   mode=transaction|session  size=N  query_wait_timeout=5s  connect_timeout=2s
-#   idle_timeout=60s  shutdown_timeout=5s  max_message_size=1MB  level=info
+#   idle_timeout=60s  shutdown_timeout=5s  max_message_size=1MB  merge_max_rows=1000000  level=info
 #   port=N (default: one free port per test, kept across rewrites)
 #   nodes=a,b (PostgreSQL nodes, default all started)  per_role=1 (server_user
 #   and server_password equal to the client role, so the server sees the
@@ -391,7 +391,7 @@ sw_config_write() {
     local file=$1
     shift
     local mode=${SW_POOL_MODE:-transaction} size=${SW_POOL_SIZE:-4} level=${SW_LOG_LEVEL:-info}
-    local qwt=5s ct=2s it=60s st=5s mms=1MB port=${SW_LISTEN_PORT:-} nodes="" per_role=0
+    local qwt=5s ct=2s it=60s st=5s mms=1MB port=${SW_LISTEN_PORT:-} nodes="" per_role=0 mmr=1000000
     local functions_file="" tables_file=""
     local -a dbs=() users=() node_list=()
     local kv n d u srv
@@ -405,6 +405,7 @@ sw_config_write() {
         idle_timeout=*) it=${kv#*=} ;;
         shutdown_timeout=*) st=${kv#*=} ;;
         max_message_size=*) mms=${kv#*=} ;;
+        merge_max_rows=*) mmr=${kv#*=} ;;
         port=*) port=${kv#*=} ;;
         nodes=*) nodes=${kv#*=} ;;
         per_role=*) per_role=${kv#*=} ;;
@@ -429,7 +430,7 @@ sw_config_write() {
         echo "# shardwire config written by tests/integration/lib.sh for $SW_TEST_NAME"
         echo "listen: {host: 127.0.0.1, port: $port, shutdown_timeout: $st}"
         echo "pool: {mode: $mode, size: $size, connect_timeout: $ct, query_wait_timeout: $qwt, idle_timeout: $it}"
-        echo "limits: {max_message_size: $mms}"
+        echo "limits: {max_message_size: $mms, merge_max_rows: $mmr}"
         echo "log: {level: $level}"
         echo "nodes:"
         for n in "${node_list[@]}"; do

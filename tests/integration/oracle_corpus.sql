@@ -1154,3 +1154,41 @@ SELECT p.product_categories, sum(i.quantity) FROM order_items i JOIN products p 
 -- name: shipment_details joined with customer_details (two nodes)
 -- error 0A000
 SELECT s.shipping_id, d.customer_region FROM shipment_details s JOIN customer_details d ON d.shipping_id = s.shipping_id;
+
+-- =====================================================================
+-- 10. Co-location of joins and subqueries
+
+-- name: uncorrelated IN over a sharded table
+-- error 0A000
+SELECT count(*) FROM customer c WHERE c.customer_region IN (SELECT o.order_date::text FROM orders o WHERE o.quantity = 10);
+
+-- name: uncorrelated EXISTS over a sharded table
+-- error 0A000
+SELECT c.customer_id FROM customer c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.quantity = 10 AND o.price > 2990);
+
+-- name: join not on the shard key
+-- error 0A000
+SELECT c.customer_id, o.order_id FROM customer c JOIN orders o ON o.order_sequence_id = c.customer_id;
+
+-- name: comma join of sharded tables without a key equality
+-- error 0A000
+SELECT count(*) FROM customer c, orders o WHERE o.quantity = 10 AND c.customer_id < 5;
+
+-- name: FROM subquery without its key joined to a sharded table
+-- error 0A000
+SELECT c.customer_id, s.price FROM customer c JOIN (SELECT price, quantity FROM orders) s ON s.quantity = c.customer_id;
+
+-- name: correlated scalar aggregate subquery on the key
+SELECT c.customer_id, (SELECT sum(o.quantity) FROM orders o WHERE o.customer_id = c.customer_id) AS units FROM customer c WHERE c.customer_id % 40 = 0;
+
+-- name: correlated count subquery on the key in WHERE
+SELECT c.customer_id, c.customer_name FROM customer c WHERE (SELECT count(*) FROM orders o WHERE o.customer_id = c.customer_id) >= 6;
+
+-- name: correlated NOT EXISTS on the key, unqualified inner key
+SELECT c.customer_id FROM customer c WHERE NOT EXISTS (SELECT 1 FROM orders WHERE customer_id = c.customer_id);
+
+-- name: FROM subquery selecting the key joined on it
+SELECT c.customer_region, count(*) FROM customer c JOIN (SELECT customer_id AS cid, price FROM orders WHERE quantity >= 9) s ON s.cid = c.customer_id GROUP BY 1 ORDER BY 1;
+
+-- name: comma join on the key in WHERE
+SELECT c.customer_id, o.order_id FROM customer c, orders o WHERE o.customer_id = c.customer_id AND o.price > 2950;

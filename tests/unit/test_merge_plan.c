@@ -28,11 +28,13 @@
 
 static int g_key_calls;
 
-static const char *key_of(void *ctx, const char *schema, const char *rel)
+static const char *key_of(void *ctx, const char *schema, const char *rel, bool id)
 {
     assert_ptr_equal(ctx, &g_key_calls);
     g_key_calls++;
     if (schema && strcmp(schema, "public") != 0) return NULL;
+    if (id) return strcmp(rel, "orders") == 0 ? "order_id" : NULL;
+    if (strcmp(rel, "items_by_order") == 0) return "order_id";
     if (strcmp(rel, "customers") == 0 || strcmp(rel, "orders") == 0 || strcmp(rel, "order_items") == 0)
         return "customer_id";
     return NULL;
@@ -1134,6 +1136,238 @@ static void test_not_a_single_select(void **state)
     concat("");
 }
 
+/* ------------------------------------------------------------ co-location */
+
+#define NOT_ON_KEY "is not on the shard key"
+
+static void test_coloc_join_on_key(void **state)
+{
+    (void)state;
+    concat("SELECT c.name, o.total FROM customers c JOIN orders o ON o.customer_id = c.customer_id");
+    concat("SELECT c.name, o.total FROM customers c JOIN orders o ON c.customer_id = o.customer_id AND o.total > 5");
+    concat("SELECT * FROM customers c, orders o WHERE c.customer_id = o.customer_id AND o.total > 5");
+    concat("SELECT * FROM customers JOIN orders USING (customer_id)");
+    concat("SELECT * FROM customers NATURAL JOIN orders");
+    concat("SELECT * FROM customers JOIN orders ON customers.customer_id = orders.customer_id");
+    concat("SELECT * FROM public.customers JOIN orders o ON public.customers.customer_id = o.customer_id");
+}
+
+static void test_coloc_join_transitive(void **state)
+{
+    (void)state;
+    concat("SELECT * FROM customers c JOIN orders o ON o.customer_id = c.customer_id "
+           "JOIN order_items i ON i.customer_id = o.customer_id");
+    concat("SELECT * FROM customers c, orders o, order_items i "
+           "WHERE o.customer_id = c.customer_id AND i.customer_id = c.customer_id");
+    refused("SELECT * FROM customers c JOIN orders o ON o.customer_id = c.customer_id "
+            "JOIN order_items i ON i.order_id = o.order_id",
+            "0A000", "join of customers and order_items " NOT_ON_KEY);
+}
+
+static void test_coloc_join_not_on_key(void **state)
+{
+    (void)state;
+    refused("SELECT c.name, o.total FROM customers c JOIN orders o ON o.status = c.status", "0A000",
+            "join of customers and orders " NOT_ON_KEY);
+    refused("SELECT * FROM customers c, orders o", "0A000", "join of customers and orders " NOT_ON_KEY);
+    refused("SELECT * FROM customers c, orders o WHERE c.customer_id = o.order_id", "0A000", NOT_ON_KEY);
+    refused("SELECT * FROM customers JOIN orders USING (status)", "0A000", NOT_ON_KEY);
+    refused("SELECT * FROM customers c CROSS JOIN orders o", "0A000", NOT_ON_KEY);
+    /* only the AND-chain counts: OR does not bind the rows */
+    refused("SELECT * FROM customers c JOIN orders o ON o.customer_id = c.customer_id OR o.total > 5", "0A000",
+            NOT_ON_KEY);
+    /* a key compared to a constant of the other does not join them */
+    refused("SELECT * FROM customers c, orders o WHERE c.customer_id = 1 AND o.total = c.total", "0A000",
+            NOT_ON_KEY);
+}
+
+static void test_coloc_outer_join(void **state)
+{
+    (void)state;
+    concat("SELECT c.customer_id FROM customers c LEFT JOIN orders o ON o.customer_id = c.customer_id "
+           "WHERE o.order_id IS NULL");
+    concat("SELECT * FROM customers c FULL JOIN orders o ON o.customer_id = c.customer_id");
+    refused("SELECT * FROM customers c LEFT JOIN orders o ON o.status = c.status", "0A000",
+            "join of customers and orders " NOT_ON_KEY);
+}
+
+static void test_coloc_id_column(void **state)
+{
+    (void)state;
+    /* orders' shard-aware order_id places its rows like its key */
+    concat("SELECT * FROM orders o JOIN items_by_order i ON i.order_id = o.order_id");
+    refused("SELECT * FROM customers c JOIN items_by_order i ON i.order_id = c.order_id", "0A000",
+            "join of customers and items_by_order " NOT_ON_KEY);
+}
+
+static void test_coloc_reference_join(void **state)
+{
+    (void)state;
+    concat("SELECT o.order_id, p.name FROM orders o JOIN products p ON p.product_id = o.product_id");
+    concat("SELECT * FROM products p, payments y WHERE p.x = y.x");
+}
+
+static void test_coloc_join_under_a_merge(void **state)
+{
+    (void)state;
+    planned("SELECT c.name, o.total FROM customers c JOIN orders o ON o.customer_id = c.customer_id ORDER BY 2",
+            "SELECT c.name, o.total FROM customers c JOIN orders o ON o.customer_id = c.customer_id ORDER BY 2");
+    refused("SELECT c.region, count(*) FROM customers c JOIN orders o ON o.status = c.status GROUP BY 1", "0A000",
+            NOT_ON_KEY);
+}
+
+static void test_coloc_exists(void **state)
+{
+    (void)state;
+    concat("SELECT c.customer_id FROM customers c WHERE EXISTS "
+           "(SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id AND o.total > 9)");
+    concat("SELECT c.customer_id FROM customers c WHERE NOT EXISTS "
+           "(SELECT 1 FROM orders WHERE c.customer_id = customer_id)");
+    concat("SELECT customer_id FROM customers WHERE EXISTS "
+           "(SELECT 1 FROM orders o WHERE o.customer_id = customers.customer_id)");
+    refused("SELECT c.customer_id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.total > 9)",
+            "0A000", "subquery over orders");
+    refused("SELECT c.customer_id FROM customers c WHERE EXISTS "
+            "(SELECT 1 FROM orders o WHERE o.status = c.status)",
+            "0A000", "subquery over orders");
+    /* an OR does not bind the subquery's rows to the outer row */
+    refused("SELECT c.customer_id FROM customers c WHERE EXISTS "
+            "(SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id OR o.total > 9)",
+            "0A000", "subquery over orders");
+}
+
+static void test_coloc_in_on_key(void **state)
+{
+    (void)state;
+    concat("SELECT * FROM customers c WHERE c.customer_id IN (SELECT customer_id FROM orders WHERE total > 5)");
+    concat("SELECT * FROM customers WHERE customer_id NOT IN (SELECT o.customer_id FROM orders o)");
+    concat("SELECT * FROM customers c WHERE c.customer_id = ANY (SELECT customer_id FROM orders)");
+    refused("SELECT count(*) FROM customers c WHERE c.region IN (SELECT status FROM orders)", "0A000",
+            "subquery over orders");
+    refused("SELECT * FROM customers c WHERE c.region IN (SELECT customer_id FROM orders)", "0A000",
+            "subquery over orders");
+    refused("SELECT * FROM customers c WHERE c.customer_id > ALL (SELECT customer_id FROM orders)", "0A000",
+            "subquery over orders");
+}
+
+static void test_coloc_scalar_and_array(void **state)
+{
+    (void)state;
+    concat("SELECT c.customer_id, (SELECT max(o.total) FROM orders o WHERE o.customer_id = c.customer_id) "
+           "FROM customers c");
+    refused("SELECT c.customer_id, (SELECT o.total FROM orders o WHERE o.order_id = 7) FROM customers c", "0A000",
+            "subquery over orders");
+    refused("SELECT c.customer_id, ARRAY(SELECT o.order_id FROM orders o) FROM customers c", "0A000",
+            "subquery over orders");
+    concat("SELECT c.customer_id, ARRAY(SELECT o.order_id FROM orders o WHERE o.customer_id = c.customer_id) "
+           "FROM customers c");
+}
+
+static void test_coloc_correlated_aggregate(void **state)
+{
+    (void)state;
+    /* bound to the outer row's shard: the aggregate is exact there */
+    concat("SELECT c.customer_id, (SELECT sum(price) FROM orders o WHERE o.customer_id = c.customer_id) "
+           "FROM customers c");
+    concat("SELECT c.customer_id FROM customers c WHERE "
+           "(SELECT count(*) FROM orders o WHERE o.customer_id = c.customer_id) > 3");
+    concat("SELECT c.customer_id, (SELECT o.total FROM orders o WHERE o.customer_id = c.customer_id "
+           "ORDER BY o.total DESC LIMIT 1) FROM customers c");
+    planned("SELECT c.customer_id, (SELECT sum(price) FROM orders o WHERE o.customer_id = c.customer_id) AS s "
+            "FROM customers c ORDER BY s",
+            "SELECT c.customer_id, (SELECT sum(price) FROM orders o WHERE o.customer_id = c.customer_id) AS s "
+            "FROM customers c ORDER BY s");
+    /* uncorrelated: still the nested aggregate refusal */
+    refused("SELECT c.customer_id, (SELECT sum(price) FROM orders o) FROM customers c", "0A000",
+            "aggregate in a subquery");
+    refused("SELECT c.customer_id, (SELECT sum(price) FROM orders o WHERE o.status = c.status) FROM customers c",
+            "0A000", "aggregate in a subquery");
+}
+
+static void test_coloc_sublink_reference(void **state)
+{
+    (void)state;
+    concat("SELECT * FROM orders o WHERE o.product_id IN (SELECT product_id FROM products WHERE price > 5)");
+    concat("SELECT o.order_id, (SELECT name FROM products p WHERE p.product_id = o.product_id) FROM orders o");
+    /* a reference table's rows repeat on every shard: not bound */
+    refused("SELECT * FROM payments p WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = p.customer_id)",
+            "0A000", "subquery over orders");
+}
+
+static void test_coloc_sublink_nested(void **state)
+{
+    (void)state;
+    concat("SELECT c.customer_id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o "
+           "JOIN order_items i ON i.customer_id = o.customer_id WHERE o.customer_id = c.customer_id)");
+    refused("SELECT c.customer_id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o "
+            "JOIN order_items i ON i.order_id = o.order_id WHERE o.customer_id = c.customer_id)",
+            "0A000", "join of orders and order_items " NOT_ON_KEY);
+    /* two levels down, bound to the outermost row */
+    concat("SELECT c.customer_id FROM customers c WHERE EXISTS (SELECT 1 FROM products p WHERE EXISTS "
+           "(SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id AND o.product_id = p.product_id))");
+    /* in a JOIN's ON clause */
+    refused("SELECT * FROM customers c JOIN products p ON p.product_id IN (SELECT product_id FROM orders)",
+            "0A000", "subquery over orders");
+    /* an unknown qualifier binds nothing */
+    refused("SELECT * FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = x.customer_id)",
+            "0A000", "subquery over orders");
+}
+
+static void test_coloc_from_subquery(void **state)
+{
+    (void)state;
+    concat("SELECT * FROM customers c JOIN (SELECT customer_id, total FROM orders WHERE total > 1) s "
+           "ON s.customer_id = c.customer_id");
+    concat("SELECT * FROM customers c JOIN (SELECT o.customer_id AS cid FROM orders o) s ON s.cid = c.customer_id");
+    concat("SELECT * FROM customers c JOIN (SELECT * FROM orders) s ON s.customer_id = c.customer_id");
+    concat("SELECT * FROM customers c JOIN (SELECT customer_id, sum(total) AS t FROM orders GROUP BY customer_id) s "
+           "ON s.customer_id = c.customer_id");
+    refused("SELECT * FROM customers c JOIN (SELECT total FROM orders) s ON s.total = c.customer_id", "0A000",
+            "s selects no shard key column of orders");
+    refused("SELECT * FROM customers c JOIN (SELECT customer_id AS cid, total FROM orders) s "
+            "ON s.total = c.customer_id",
+            "0A000", "join of customers and s " NOT_ON_KEY);
+    /* a join inside the subquery is checked too */
+    refused("SELECT * FROM (SELECT o.total FROM orders o JOIN order_items i ON i.order_id = o.order_id) s",
+            "0A000", "join of orders and order_items " NOT_ON_KEY);
+    /* over reference tables only: not sharded rows */
+    concat("SELECT * FROM orders o JOIN (SELECT product_id FROM products) p ON p.product_id = o.product_id");
+}
+
+static void test_coloc_lateral(void **state)
+{
+    (void)state;
+    concat("SELECT * FROM customers c, LATERAL (SELECT sum(total) AS t FROM orders o "
+           "WHERE o.customer_id = c.customer_id) x");
+    refused("SELECT * FROM customers c, LATERAL (SELECT total FROM orders o WHERE o.status = c.status) x", "0A000",
+            NOT_ON_KEY);
+}
+
+static void test_coloc_cte(void **state)
+{
+    (void)state;
+    concat("WITH big AS (SELECT customer_id FROM orders WHERE total > 100) "
+           "SELECT * FROM customers c JOIN big b ON b.customer_id = c.customer_id");
+    concat("WITH big AS (SELECT customer_id FROM orders WHERE total > 100) "
+           "SELECT * FROM customers c WHERE c.customer_id IN (SELECT customer_id FROM big)");
+    refused("WITH t AS (SELECT status FROM orders) SELECT * FROM customers c JOIN t ON t.status = c.status", "0A000",
+            "join of customers and t " NOT_ON_KEY);
+    refused("WITH t AS (SELECT * FROM orders o, customers c WHERE o.status = c.status) SELECT * FROM t", "0A000",
+            "join of orders and customers " NOT_ON_KEY);
+    /* a CTE over reference tables joins freely */
+    concat("WITH p AS (SELECT product_id FROM products) SELECT * FROM orders o JOIN p ON p.product_id = o.x");
+}
+
+static void test_coloc_union_all_branch(void **state)
+{
+    (void)state;
+    concat("SELECT o.order_id FROM orders o JOIN customers c ON c.customer_id = o.customer_id "
+           "UNION ALL SELECT order_id FROM order_items");
+    refused("SELECT o.order_id FROM orders o JOIN customers c ON c.status = o.status "
+            "UNION ALL SELECT order_id FROM order_items",
+            "0A000", "join of orders and customers " NOT_ON_KEY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1221,6 +1455,23 @@ int main(void)
         cmocka_unit_test_teardown(test_values, teardown),
         cmocka_unit_test_teardown(test_plain_select, teardown),
         cmocka_unit_test_teardown(test_not_a_single_select, teardown),
+        cmocka_unit_test_teardown(test_coloc_join_on_key, teardown),
+        cmocka_unit_test_teardown(test_coloc_join_transitive, teardown),
+        cmocka_unit_test_teardown(test_coloc_join_not_on_key, teardown),
+        cmocka_unit_test_teardown(test_coloc_outer_join, teardown),
+        cmocka_unit_test_teardown(test_coloc_id_column, teardown),
+        cmocka_unit_test_teardown(test_coloc_reference_join, teardown),
+        cmocka_unit_test_teardown(test_coloc_join_under_a_merge, teardown),
+        cmocka_unit_test_teardown(test_coloc_exists, teardown),
+        cmocka_unit_test_teardown(test_coloc_in_on_key, teardown),
+        cmocka_unit_test_teardown(test_coloc_scalar_and_array, teardown),
+        cmocka_unit_test_teardown(test_coloc_correlated_aggregate, teardown),
+        cmocka_unit_test_teardown(test_coloc_sublink_reference, teardown),
+        cmocka_unit_test_teardown(test_coloc_sublink_nested, teardown),
+        cmocka_unit_test_teardown(test_coloc_from_subquery, teardown),
+        cmocka_unit_test_teardown(test_coloc_lateral, teardown),
+        cmocka_unit_test_teardown(test_coloc_cte, teardown),
+        cmocka_unit_test_teardown(test_coloc_union_all_branch, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

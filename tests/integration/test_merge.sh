@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# test_merge: cross-shard merging over three real PostgreSQL nodes, beyond
+# the differential oracle: a streaming ORDER BY over every row is not
+# capped (it holds only per-shard queues), a GROUP BY holding more groups
+# than limits.merge_max_rows fails with 54000 for that client only (inside
+# a transaction it aborts the transaction as a server error would), merged
+# queries run concurrently from several clients, and pgbench's extended and
+# prepared protocols run merged aggregates and ORDER BY/LIMIT without
+# failures.
+source "$(dirname "$0")/lib.sh"
+sw_direct && sw_skip_test "merging needs shardwire in the path"
+
+pg_start a
+pg_start b
+pg_start c
+for n in a b c; do
+    pg_psql $n <<'SQL'
+CREATE TABLE customer (customer_id bigint PRIMARY KEY, customer_name text NOT NULL, score int);
+GRANT ALL ON ALL TABLES IN SCHEMA public TO PUBLIC;
+SQL
+done
+cat >"$SW_TMP/functions.yaml" <<'YAML'
+- name: customer_hash
+  kind: hash
+  nodes: [node_a, node_b, node_c]
+YAML
+echo "- {name: customer, key: customer_id, function: customer_hash}" >"$SW_TMP/tables.yaml"
+sw_config_write "$SW_TMP/sw.yaml" db=shop:a functions="$SW_TMP/functions.yaml" tables="$SW_TMP/tables.yaml" \
+    merge_max_rows=500
+sw_start "$SW_TMP/sw.yaml"
+
+step "3000 customers through shardwire"
+for ((i = 1; i <= 3000; i++)); do printf '%d\tname %04d\t%d\n' "$i" "$i" "$((i % 10))"; done >"$SW_TMP/c.txt"
+sw_psql -c "\\copy customer (customer_id, customer_name, score) FROM '$SW_TMP/c.txt'"
+assert_eq 3000 "$(sw_psql -c "SELECT count(*) FROM customer")"
+ok "loaded"
+
+step "a streaming ORDER BY over every row is not capped"
+sw_psql -c "SELECT customer_id FROM customer ORDER BY customer_id" >"$SW_TMP/all.txt"
+seq 1 3000 >"$SW_TMP/want.txt"
+cmp -s "$SW_TMP/all.txt" "$SW_TMP/want.txt" || fail "ORDER BY over 3000 rows from three shards is not 1..3000 in order"
+assert_eq "2998 2997 2996" "$(sw_psql -c "SELECT customer_id FROM customer ORDER BY customer_id DESC LIMIT 3 OFFSET 2" | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "0|300 1|300" "$(sw_psql -c "SELECT score, count(*) FROM customer GROUP BY score ORDER BY score LIMIT 2" | tr '\n' ' ' | sed 's/ $//')"
+ok "3000 rows in order; 10 groups fit under the cap"
+
+step "a merge holding more groups than merge_max_rows fails with 54000, for that client only"
+capture out sw_psql -v VERBOSITY=verbose -c "SELECT customer_name, count(*) FROM customer GROUP BY customer_name"
+assert_contains "$out" "54000"
+assert_contains "$out" "merge_max_rows"
+assert_eq 3000 "$(sw_psql -c "SELECT count(*) FROM customer")" "the next statement works"
+capture out sw_psql -v ON_ERROR_STOP=0 -v VERBOSITY=verbose <<'SQL'
+BEGIN;
+SELECT DISTINCT customer_name FROM customer;
+SELECT 1;
+ROLLBACK;
+SELECT 'after';
+SQL
+assert_contains "$out" "54000"
+assert_contains "$out" "25P02" "the transaction is aborted after the merge error"
+assert_contains "$out" "after"
+ok "capped, clear error, transaction semantics kept"
+
+step "merged queries from several clients at once"
+pids=()
+for k in 1 2 3 4 5 6; do
+    sw_psql -c "SELECT customer_id, customer_name FROM customer ORDER BY customer_name DESC, customer_id LIMIT 50 OFFSET $k" >"$SW_TMP/par.$k" &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent merge failed"; done
+for k in 1 2 3 4 5 6; do
+    assert_eq "$((3000 - k))|name $(printf '%04d' $((3000 - k)))" "$(head -1 "$SW_TMP/par.$k")" "client $k first row"
+    assert_eq 50 "$(wc -l <"$SW_TMP/par.$k")" "client $k rows"
+done
+ok "six concurrent merges"
+
+step "pgbench: merged aggregates and ORDER BY/LIMIT over the extended and prepared protocols"
+cat >"$SW_TMP/merge.sql" <<'SQL'
+\set s random(0, 9)
+SELECT count(*), sum(score), avg(score), min(customer_name) FROM customer WHERE score = :s;
+SELECT customer_id FROM customer WHERE score = :s ORDER BY customer_id DESC LIMIT 3;
+SQL
+for m in simple extended prepared; do
+    capture out sw_pgbench -n -M $m -c 4 -j 2 -t 50 -f "$SW_TMP/merge.sql"
+    assert_eq 0 "$SW_RC" "pgbench -M $m: $out"
+    assert_contains "$out" "number of failed transactions: 0" "pgbench -M $m"
+done
+ok "pgbench simple/extended/prepared: no failures"
