@@ -313,6 +313,7 @@ struct sw_client {
     bool stalled;          /* waiting for every linked server to finish replying */
     sw_fan fan;
     struct sw_copyin *copyin; /* COPY FROM STDIN split over several shards (copyin.c) */
+    int copy_key_pos;      /* COPY without a column list: key position + 1 once looked up */
     char *begin_sql;       /* the client's BEGIN, replayed on servers joining the transaction */
     bool proxy_failed;     /* shardwire refused a statement inside the transaction */
     char *shard_override;  /* SET shardwire.shard */

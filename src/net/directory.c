@@ -45,6 +45,19 @@ static void conninfo_add(char *out, size_t outsz, const char *k, const char *v)
     snprintf(out + n, outsz - n, "'");
 }
 
+void sw_node_conninfo(const sw_conf_node *n, char *out, size_t outsz)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", n->port);
+    out[0] = 0;
+    conninfo_add(out, outsz, "host", n->host);
+    conninfo_add(out, outsz, "port", port);
+    conninfo_add(out, outsz, "dbname", n->database);
+    conninfo_add(out, outsz, "user", n->user);
+    conninfo_add(out, outsz, "password", n->password);
+    conninfo_add(out, outsz, "connect_timeout", "5");
+}
+
 static void lookup_work(uv_work_t *req)
 {
     dir_lookup *l = req->data;
@@ -114,15 +127,7 @@ void sw_directory_lookup_start(sw_client *c, const sw_route_out *o)
         sw_client_error(c, "ERROR", "58000", "directory function is not usable", NULL);
         return;
     }
-    const sw_conf_node *n = &conf->nodes[cf->dir_node];
-    char port[16];
-    snprintf(port, sizeof port, "%d", n->port);
-    conninfo_add(l->conninfo, sizeof l->conninfo, "host", n->host);
-    conninfo_add(l->conninfo, sizeof l->conninfo, "port", port);
-    conninfo_add(l->conninfo, sizeof l->conninfo, "dbname", n->database);
-    conninfo_add(l->conninfo, sizeof l->conninfo, "user", n->user);
-    conninfo_add(l->conninfo, sizeof l->conninfo, "password", n->password);
-    conninfo_add(l->conninfo, sizeof l->conninfo, "connect_timeout", "5");
+    sw_node_conninfo(&conf->nodes[cf->dir_node], l->conninfo, sizeof l->conninfo);
     l->query = strdup(cf->dir_query);
     snprintf(l->value, sizeof l->value, "%s", o->lookup_key);
     l->pid = c->pid;

@@ -63,6 +63,12 @@ void sw_console_process(sw_client *c);
 /* directory.c: look a directory-sharded key up off the loop; the client
  * is processed again (and re-routed, now from the cache) when it is known. */
 void sw_directory_lookup_start(sw_client *c, const sw_route_out *o);
+/* libpq conninfo of a node (the control plane's connections). */
+void sw_node_conninfo(const sw_conf_node *n, char *out, size_t outsz);
+/* copycols.c: the column order of table on node, looked up off the loop for
+ * a COPY without a column list; the client is processed again once
+ * c->copy_key_pos is known (position + 1; -1 with the error sent). */
+void sw_copy_columns_start(sw_client *c, int node, const char *schema, const char *relname, const char *key);
 
 /* A server message while linked: expectations, then forwarding. */
 void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);

@@ -673,10 +673,19 @@ static int copy_start(sw_client *c, const sw_route_target *t, int n, const char 
         key_field = -1;
         for (int i = 0; i < cs.n_columns; i++)
             if (strcmp(cs.columns[i], table->key) == 0) key_field = i;
+        if (cs.n_columns == 0) {
+            /* every column in table order: the catalog says where the key is */
+            if (c->copy_key_pos <= 0) {
+                sw_copy_columns_start(c, t[0].node, cs.schema, cs.relname, table->key);
+                rc = MSG_WAIT;
+                goto done;
+            }
+            key_field = c->copy_key_pos - 1;
+        }
         if (key_field < 0) {
             snprintf(msg, sizeof msg,
-                     "COPY into sharded table %s needs a column list naming its shard key %s, e.g. COPY %s (%s, ...) FROM STDIN",
-                     table->name, table->key, table->name, table->key);
+                     "COPY into sharded table %s: its column list must include the shard key %s",
+                     table->name, table->key);
             local_error(c, "0A000", msg);
             goto done;
         }
@@ -691,6 +700,7 @@ static int copy_start(sw_client *c, const sw_route_target *t, int n, const char 
         rc = MSG_WAIT;
         goto done;
     }
+    c->copy_key_pos = 0;
     sw_server *servers[SW_MAX_NODES];
     int nodes[SW_MAX_NODES];
     const char *sqls[SW_MAX_NODES];

@@ -140,6 +140,14 @@ out=$(sw_psql -c "\\copy payments FROM '$SW_TMP/p.txt'" 2>&1) || fail "reference
 for n in a b c; do assert_eq 3 "$(pg_psql $n -c "SELECT count(*) FROM payments")" "payments on node $n"; done
 ok "reference copies"
 
+step "COPY without a column list: the key's place comes from the catalog"
+printf '9001\tnolist\tn\t1\n9002\tnolist\t\\N\t2\n' >"$SW_TMP/nolist.txt"
+out=$(sw_psql -c "\\copy customer FROM '$SW_TMP/nolist.txt'" 2>&1) || fail "COPY without a column list failed: $out"
+assert_eq 1 "$(pg_psql "$(node_of 9002)" -c "SELECT count(*) FROM customer WHERE customer_id = 9002 AND note IS NULL")" \
+    "row 9002 on its node"
+assert_eq 2 "$(sw_psql -c "SELECT count(*) FROM customer WHERE customer_name = 'nolist'")"
+ok "column order looked up"
+
 step "refusals are clear"
 out=$(sw_psql -c "\\copy customer (customer_name) FROM '$SW_TMP/t.txt'" 2>&1) && fail "COPY without the key must fail"
 assert_contains "$out" "shard key customer_id"
