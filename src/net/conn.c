@@ -118,6 +118,12 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread == 0) return;
+    if (nread == UV_ENOBUFS) {
+        /* The input buffer is full of bytes the owner cannot take yet (it
+         * waits for a peer): stop reading; processing starts it again. */
+        sw_conn_read_stop(c);
+        return;
+    }
     /* EOF or error: the owner decides what it means. */
     sw_conn_read_stop(c);
     if (c->kind == SW_CONN_CLIENT) {

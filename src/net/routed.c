@@ -1432,5 +1432,11 @@ void sw_routed_client(sw_client *c)
         sw_client_close(c, "write failed");
         return;
     }
+    if (c->copyin && c->stalled) {
+        /* a COPY target cannot take more: the client waits, unread, until
+         * the target's write completes */
+        sw_conn_read_stop(&c->c);
+        return;
+    }
     if (!c->c.closing && !c->c.paused && c->state != SW_CLIENT_WAITING) sw_conn_read_start(&c->c);
 }
