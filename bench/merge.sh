@@ -56,14 +56,13 @@
 # the logs and query outputs in the scratch directory are then kept.
 
 set -euo pipefail
+# Helpers shared with bench/run.sh; also the defaults of SW_BIN, SW_BUILD,
+# BENCH_KEEP and PG_BINDIR, and the cleared client environment.
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_ROWS=${BENCH_ROWS:-3000000}
 BENCH_REPEAT=${BENCH_REPEAT:-5}
-BENCH_KEEP=${BENCH_KEEP:-0}
-SW_BUILD=${SW_BUILD:-$SRC/build-bench}
-SW_BIN=${SW_BIN:-}
-PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 POOL_SIZE=4
 RSS_TARGET_MIB=64
 COPY_TARGET=0.8
@@ -73,14 +72,10 @@ SHARDS=(shard1 shard2 shard3)
 PACKAGES=(postgresql-15 libuv1-dev libpg-query-dev libprotobuf-c-dev libxxhash-dev libgmp-dev
     libyaml-dev libssl-dev libpq-dev cmake gcc pkg-config)
 
-# Clients see only what this script gives them: no ambient libpq settings or
-# password files.  GSS encryption is off because none of the servers offer it.
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE PGSERVICEFILE \
-    PGOPTIONS PGSSLMODE PGREQUIRESSL PGCONNECT_TIMEOUT PGTARGETSESSIONATTRS PGTZ PGDATESTYLE \
-    PGCLIENTENCODING
-export PSQLRC=/dev/null PGGSSENCMODE=disable
+# Beyond what lib.sh clears: the oracle's and shardwire's answers are compared
+# as text, so no ambient time zone, date style or client encoding either.
+unset PGTZ PGDATESTYLE PGCLIENTENCODING
 
-SCRATCH=
 STREAM_CLIENT=
 SW_PORT='' SW_PID='' SAMPLER_PID=''
 declare -A PORT=() STARTED=() STATUS=() NOTE=() VAL=()
@@ -88,65 +83,6 @@ ANY_FAILED=0
 CSV=
 
 # ---------------------------------------------------------------- helpers
-# (say .. alive are bench/run.sh's, unchanged)
-
-say() { echo "== $*" >&2; }
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-
-is_root() { [[ $(id -u) == 0 ]]; }
-
-# as_pg CMD...: PostgreSQL refuses to run as root, so as root it runs as
-# "postgres", from a directory that user can read.
-as_pg() {
-    if is_root; then
-        (cd "$SCRATCH" && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
-
-# _tcp_has PORT [STATE]: a TCP socket on that local port, read from
-# /proc/net/tcp{,6} so that no iproute2 is needed (ports there are hex, state
-# 0A is LISTEN).  One awk, no pipe: under pipefail, `... | grep -q` fails
-# when grep exits early and the writer gets SIGPIPE.
-_tcp_has() {
-    local f files=()
-    for f in /proc/net/tcp /proc/net/tcp6; do [[ -r $f ]] && files+=("$f"); done
-    awk -v p="$(printf '%04X' "$1")" -v st="${2:-}" '
-        FNR > 1 { split($2, a, ":"); if (a[2] == p && (st == "" || $4 == st)) found = 1 }
-        END { exit !found }' "${files[@]}"
-}
-port_busy() { _tcp_has "$1"; }
-port_listening() { _tcp_has "$1" 0A; }
-
-# free_port VAR: a loopback port nobody uses, never 5432/6432, below the kernel's
-# ephemeral range so outgoing connections cannot take it before we bind.
-TAKEN=" "
-free_port() {
-    local lo=20000 hi=60000 eph p _
-    read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=$hi
-    if ((eph > lo + 2000 && eph < hi)); then hi=$((eph - 1)); fi
-    for _ in $(seq 200); do
-        p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
-        [[ $p == 5432 || $p == 6432 || $TAKEN == *" $p "* ]] && continue
-        port_busy "$p" && continue
-        TAKEN+="$p "
-        printf -v "$1" '%s' "$p"
-        return 0
-    done
-    die "no free port found"
-}
-
-alive() {  # PID: running and not a zombie
-    local s
-    [[ -n ${1:-} ]] || return 1
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [[ ${s:0:1} != Z ]]
-}
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }  # T0 T1 -> seconds
@@ -186,83 +122,21 @@ mark() {
 
 # ---------------------------------------------------------------- setup
 
-ensure_packages() {
-    local p missing=()
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    is_root || die "missing Debian packages (run as root to install them): ${missing[*]}"
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q "${missing[@]}"
-}
-
-build_binaries() {
-    local targets=(stream_client)
-    [[ -n $SW_BIN ]] || targets+=(shardwire)
-    if [[ -n $SW_BIN && ! -x $SW_BIN ]]; then die "SW_BIN=$SW_BIN is not executable"; fi
-    say "building ${targets[*]} (Release) in $SW_BUILD"
-    # Tests off: they need cmocka, and the benchmark does not run them.
-    { cmake -S "$SRC" -B "$SW_BUILD" -DCMAKE_BUILD_TYPE=Release -DSW_TESTS=OFF &&
-        cmake --build "$SW_BUILD" -j"$(nproc)" --target "${targets[@]}"; } >"$SCRATCH/build.log" 2>&1 ||
-        die "build failed, see $SCRATCH/build.log"
-    [[ -n $SW_BIN ]] || SW_BIN=$SW_BUILD/shardwire
-    STREAM_CLIENT=$SW_BUILD/stream_client
-}
-
-make_scratch() {
-    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/shardwire-merge.XXXXXX")
-    chmod 755 "$SCRATCH"  # PostgreSQL runs as another user when we are root
-    mkdir -p "$SCRATCH/sock"
-    if is_root && ! runuser -u postgres -- test -x "$SCRATCH"; then
-        die "user postgres cannot reach $SCRATCH: point TMPDIR at a directory it can traverse"
-    fi
-}
-
 # One initdb, copied four times: the servers are identical but for the port.
 init_template() {
     local tpl=$SCRATCH/pg-template
     say "initdb (one template for the four servers)"
-    if is_root; then chown -R postgres: "$SCRATCH"; fi
-    as_pg "$PG_BINDIR/initdb" -D "$tpl" -U postgres -A trust --no-sync -E UTF8 --locale=C \
-        >"$SCRATCH/initdb.log" 2>&1 || die "initdb failed, see $SCRATCH/initdb.log"
-    # Durability off on every server alike: the benchmark measures the path
-    # through shardwire, not the disk.
-    cat >>"$tpl/postgresql.conf" <<EOF
-# ---- bench/merge.sh
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$SCRATCH/sock'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_connections = 100
-shared_buffers = 256MB
-max_wal_size = 4GB
-password_encryption = 'scram-sha-256'
-lc_messages = 'C'
-timezone = 'UTC'
-EOF
-    printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 scram-sha-256" >"$tpl/pg_hba.conf"
+    # On top of lib.sh's settings: WAL room for a COPY of millions of rows,
+    # and UTC, so that every server prints dates alike.
+    pg_initdb "$tpl" "max_connections = 100" "max_wal_size = 4GB" "timezone = 'UTC'"
 }
 
 start_server() {  # NAME
-    local name=$1 data=$SCRATCH/pg-$1 attempt newport
+    local name=$1 data=$SCRATCH/pg-$1
     as_pg cp -a "$SCRATCH/pg-template" "$data"
-    for attempt in 1 2 3 4 5; do
-        free_port newport
-        # Later settings win: a retry simply overrides the port.
-        echo "port = $newport" >>"$data/postgresql.conf"
-        if as_pg "$PG_BINDIR/pg_ctl" -D "$data" -l "$SCRATCH/$name.log" -w -t 60 -s start \
-            >/dev/null 2>&1; then
-            PORT[$name]=$newport
-            STARTED[$name]=1
-            break
-        fi
-        ((attempt < 5)) && grep -q "could not bind\|already in use" "$SCRATCH/$name.log" && continue
+    pg_start "$data" "$SCRATCH/$name.log" "PORT[$name]" ||
         die "PostgreSQL ($name) did not start, see $SCRATCH/$name.log"
-    done
+    STARTED[$name]=1
     "$PG_BINDIR/psql" -X -w -q -v ON_ERROR_STOP=1 -h "$SCRATCH/sock" -p "${PORT[$name]}" -U postgres -d postgres \
         -c "CREATE ROLE bench LOGIN PASSWORD 'bench'" -c "CREATE DATABASE bench OWNER bench" >/dev/null ||
         die "could not create role and database on $name"
@@ -275,8 +149,7 @@ stop_servers() {
     local name
     for name in "${SERVERS[@]}"; do
         [[ ${STARTED[$name]:-0} == 1 ]] || continue
-        as_pg "$PG_BINDIR/pg_ctl" -D "$SCRATCH/pg-$name" -w -t 60 -s -m fast stop >/dev/null 2>&1 ||
-            as_pg "$PG_BINDIR/pg_ctl" -D "$SCRATCH/pg-$name" -s -m immediate stop >/dev/null 2>&1
+        pg_stop "$SCRATCH/pg-$name"
         STARTED[$name]=0
     done
 }
@@ -303,25 +176,8 @@ databases:
 users:
   - {name: bench, auth: scram-sha-256, password: bench}
 EOF
-    "$SW_BIN" --check -c "$conf" >>"$SCRATCH/shardwire.log" 2>&1 || die "shardwire rejected $conf"
-    "$SW_BIN" -c "$conf" >>"$SCRATCH/shardwire.log" 2>&1 &
-    SW_PID=$!
-    local deadline=$((SECONDS + 10))
-    until port_listening "$SW_PORT"; do
-        alive "$SW_PID" || die "shardwire exited during start-up"
-        ((SECONDS < deadline)) || die "shardwire did not listen on $SW_PORT"
-        sleep 0.1
-    done
+    launch_shardwire "$conf" "$SCRATCH/shardwire.log" SW_PID "$SW_PORT" shardwire
     say "shardwire (pid $SW_PID) on 127.0.0.1:$SW_PORT"
-}
-
-stop_shardwire() {
-    alive "$SW_PID" || return 0
-    kill -INT "$SW_PID" 2>/dev/null || true  # SIGINT: stop at once
-    for _ in $(seq 50); do alive "$SW_PID" || break; sleep 0.1; done
-    alive "$SW_PID" && kill -KILL "$SW_PID" 2>/dev/null
-    wait "$SW_PID" 2>/dev/null || true
-    SW_PID=
 }
 
 # check_shardwire STEP: a crashed proxy fails the step and is started again,
@@ -562,10 +418,6 @@ step_stream() {
 
 # ---------------------------------------------------------------- report
 
-ratio() {  # A B -> A/B with two decimals, or n/a
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
-}
 # at_most A LIMIT / at_least A LIMIT -> yes|no|n/a
 at_most() { awk -v a="$1" -v l="$2" 'BEGIN { if (a !~ /^[0-9.]+$/) print "n/a"; else print (a + 0 <= l + 0 ? "yes" : "no") }'; }
 at_least() { awk -v a="$1" -v l="$2" 'BEGIN { if (a !~ /^[0-9.]+$/) print "n/a"; else print (a + 0 >= l + 0 ? "yes" : "no") }'; }
@@ -614,60 +466,45 @@ report() {
 
 # ---------------------------------------------------------------- teardown
 
-dump_logs() {  # RC
-    local f rc=$1
-    {
-        if ((rc == 130 || rc == 143)); then echo "==== interrupted; logs kept in $SCRATCH"
-        else echo "==== bench failed; logs kept in $SCRATCH"; fi
-        for f in build.log initdb.log; do
-            [[ -s $SCRATCH/$f ]] || continue
-            # Steps that went through have nothing to say.
-            [[ $f == build.log && -x ${SW_BIN:-} && -x ${STREAM_CLIENT:-} ]] && continue
-            [[ $f == initdb.log && -e $SCRATCH/pg-template/PG_VERSION ]] && continue
-            echo "---- $f (last 20 lines)"
-            tail -n 20 "$SCRATCH/$f"
-        done
-        # shardwire logs every login at info: its warnings and the reasons it
-        # dropped a connection are what explain a failed step.
-        if grep -qaE ' (WARNING|ERROR) |closing: ' "$SCRATCH/shardwire.log" 2>/dev/null; then
-            echo "---- shardwire.log (warnings and dropped connections, last 20)"
-            grep -aE ' (WARNING|ERROR) |closing: ' "$SCRATCH/shardwire.log" | tail -n 20
-        elif [[ -s $SCRATCH/shardwire.log ]]; then
-            echo "---- shardwire.log (last 10 lines)"
-            tail -n 10 "$SCRATCH/shardwire.log"
-        fi
-        # A server's log is mostly start and stop: only its complaints.
-        for f in shard1.log shard2.log shard3.log oracle.log; do
-            grep -qsE 'ERROR|FATAL|PANIC' "$SCRATCH/$f" || continue
-            echo "---- $f (last 10 errors)"
-            grep -E 'ERROR|FATAL|PANIC' "$SCRATCH/$f" | tail -n 10
-        done
-    } >&2
+# stop_all (called by cleanup): everything this script started.
+stop_all() {
+    stop_sampler
+    stop_shardwire SW_PID
+    [[ -n $SCRATCH ]] && stop_servers
 }
 
-cleanup() {
-    local rc=$?
-    set +e
-    trap - EXIT INT TERM
-    stop_sampler
-    stop_shardwire
-    [[ -n $SCRATCH ]] && stop_servers
-    if [[ -n $SCRATCH ]]; then
-        if ((rc != 0)); then
-            dump_logs "$rc"
-            # The logs are small; the CSV and the four data directories are
-            # gigabytes at the default size.
-            if [[ $BENCH_KEEP != 1 ]]; then
-                rm -rf "$SCRATCH"/pg-* "$SCRATCH/orders.csv"
-                echo "(CSV and data directories removed; BENCH_KEEP=1 keeps them)" >&2
-            fi
-        elif [[ $BENCH_KEEP == 1 ]]; then
-            echo "scratch directory kept: $SCRATCH" >&2
-        else
-            rm -rf "$SCRATCH"
-        fi
+# on_failure RC (called by cleanup): what explains it, then the bulk goes.
+on_failure() {
+    local f
+    for f in build.log initdb.log; do
+        [[ -s $SCRATCH/$f ]] || continue
+        # Steps that went through have nothing to say.
+        [[ $f == build.log && -x ${SW_BIN:-} && -x ${STREAM_CLIENT:-} ]] && continue
+        [[ $f == initdb.log && -e $SCRATCH/pg-template/PG_VERSION ]] && continue
+        echo "---- $f (last 20 lines)"
+        tail -n 20 "$SCRATCH/$f"
+    done
+    # shardwire logs every login at info: its warnings and the reasons it
+    # dropped a connection are what explain a failed step.
+    if grep -qaE ' (WARNING|ERROR) |closing: ' "$SCRATCH/shardwire.log" 2>/dev/null; then
+        echo "---- shardwire.log (warnings and dropped connections, last 20)"
+        grep -aE ' (WARNING|ERROR) |closing: ' "$SCRATCH/shardwire.log" | tail -n 20
+    elif [[ -s $SCRATCH/shardwire.log ]]; then
+        echo "---- shardwire.log (last 10 lines)"
+        tail -n 10 "$SCRATCH/shardwire.log"
     fi
-    exit "$rc"
+    # A server's log is mostly start and stop: only its complaints.
+    for f in shard1.log shard2.log shard3.log oracle.log; do
+        grep -qsE 'ERROR|FATAL|PANIC' "$SCRATCH/$f" || continue
+        echo "---- $f (last 10 errors)"
+        grep -E 'ERROR|FATAL|PANIC' "$SCRATCH/$f" | tail -n 10
+    done
+    # The logs are small; the CSV and the four data directories are
+    # gigabytes at the default size.
+    if [[ $BENCH_KEEP != 1 ]]; then
+        rm -rf "$SCRATCH"/pg-* "$SCRATCH/orders.csv"
+        echo "(CSV and data directories removed; BENCH_KEEP=1 keeps them)"
+    fi
 }
 
 # ---------------------------------------------------------------- main
@@ -677,14 +514,9 @@ main() {
     [[ $BENCH_ROWS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROWS must be a positive integer"
     [[ $BENCH_REPEAT =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT must be a positive integer"
 
-    trap cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-
-    ensure_packages
-    [[ -x $PG_BINDIR/postgres ]] || die "no PostgreSQL 15 in $PG_BINDIR"
-    make_scratch
-    build_binaries
+    bench_begin shardwire-merge
+    build_binaries stream_client
+    STREAM_CLIENT=$SW_BUILD/stream_client
     init_template
     for name in "${SERVERS[@]}"; do start_server "$name"; done
     start_shardwire

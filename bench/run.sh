@@ -41,8 +41,11 @@
 # failures are only reported), 1 otherwise; logs are then kept.
 
 set -euo pipefail
+# Helpers shared with bench/merge.sh; also the defaults of SW_BIN, SW_BUILD,
+# BENCH_KEEP and PG_BINDIR, and the cleared client environment.
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_T=${BENCH_T:-15}
 BENCH_CASES=${BENCH_CASES:-select tpcb}
 BENCH_MODES=${BENCH_MODES:-simple extended prepared}
@@ -50,22 +53,11 @@ BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer shardwire sharded}
 BENCH_CLIENTS=${BENCH_CLIENTS:-16}
 BENCH_THREADS=${BENCH_THREADS:-2}
 BENCH_SCALE=${BENCH_SCALE:-10}
-BENCH_KEEP=${BENCH_KEEP:-0}
-SW_BUILD=${SW_BUILD:-$SRC/build-bench}
-SW_BIN=${SW_BIN:-}
-PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 POOL_SIZE=8
 
 PACKAGES=(postgresql-15 pgbouncer libuv1-dev libpg-query-dev libprotobuf-c-dev libxxhash-dev
     libyaml-dev libssl-dev libpq-dev cmake gcc pkg-config)
 
-# Clients see only what this script gives them: no ambient libpq settings or
-# password files.  GSS encryption is off because none of the servers offer it.
-unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGPASSWORD PGSERVICE PGSERVICEFILE \
-    PGOPTIONS PGSSLMODE PGREQUIRESSL PGCONNECT_TIMEOUT PGTARGETSESSIONATTRS
-export PSQLRC=/dev/null PGGSSENCMODE=disable
-
-SCRATCH=
 PG_PORT='' PGB_PORT='' SW_PORT='' SW_PID='' SW2_PORT='' SW2_PID=''
 PG_STARTED=0
 declare -A TPS=() ERR=() CPU=() TXN=()
@@ -73,72 +65,6 @@ ANY_FAILED=0
 INIT_DONE=0
 
 # ---------------------------------------------------------------- helpers
-
-say() { echo "== $*" >&2; }
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-
-is_root() { [[ $(id -u) == 0 ]]; }
-
-# as_pg CMD...: PostgreSQL and PgBouncer refuse to run as root, so as root
-# they run as "postgres", from a directory that user can read.
-as_pg() {
-    if is_root; then
-        (cd "$SCRATCH" && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
-
-# _tcp_has PORT [STATE]: a TCP socket on that local port, read from
-# /proc/net/tcp{,6} so that no iproute2 is needed (ports there are hex, state
-# 0A is LISTEN).  One awk, no pipe: under pipefail, `... | grep -q` fails
-# when grep exits early and the writer gets SIGPIPE.
-_tcp_has() {
-    local f files=()
-    for f in /proc/net/tcp /proc/net/tcp6; do [[ -r $f ]] && files+=("$f"); done
-    awk -v p="$(printf '%04X' "$1")" -v st="${2:-}" '
-        FNR > 1 { split($2, a, ":"); if (a[2] == p && (st == "" || $4 == st)) found = 1 }
-        END { exit !found }' "${files[@]}"
-}
-port_busy() { _tcp_has "$1"; }
-port_listening() { _tcp_has "$1" 0A; }
-
-# free_port VAR: a loopback port nobody uses, never 5432/6432, below the kernel's
-# ephemeral range so outgoing connections cannot take it before we bind.
-TAKEN=" "
-free_port() {
-    local lo=20000 hi=60000 eph p _
-    read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=$hi
-    if ((eph > lo + 2000 && eph < hi)); then hi=$((eph - 1)); fi
-    for _ in $(seq 200); do
-        p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
-        [[ $p == 5432 || $p == 6432 || $TAKEN == *" $p "* ]] && continue
-        port_busy "$p" && continue
-        TAKEN+="$p "
-        printf -v "$1" '%s' "$p"
-        return 0
-    done
-    die "no free port found"
-}
-
-wait_listen() {  # PORT SECONDS
-    local deadline=$((SECONDS + $2))
-    until port_listening "$1"; do
-        ((SECONDS < deadline)) || return 1
-        sleep 0.1
-    done
-}
-
-alive() {  # PID: running and not a zombie
-    local s
-    [[ -n ${1:-} ]] || return 1
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    s=${s##*) }
-    [[ ${s:0:1} != Z ]]
-}
 
 # cpu_ticks PID: utime + stime of a process, in clock ticks (fields 14 and
 # 15 of /proc/PID/stat; the command name may contain spaces, so split after
@@ -153,74 +79,12 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------- setup
 
-ensure_packages() {
-    local p missing=()
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    is_root || die "missing Debian packages (run as root to install them): ${missing[*]}"
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q "${missing[@]}"
-}
-
-build_shardwire() {
-    if [[ -n $SW_BIN ]]; then
-        [[ -x $SW_BIN ]] || die "SW_BIN=$SW_BIN is not executable"
-        return 0
-    fi
-    say "building shardwire (Release) in $SW_BUILD"
-    # Tests off: they need cmocka, and the benchmark does not run them.
-    { cmake -S "$SRC" -B "$SW_BUILD" -DCMAKE_BUILD_TYPE=Release -DSW_TESTS=OFF &&
-        cmake --build "$SW_BUILD" -j"$(nproc)" --target shardwire; } >"$SCRATCH/build.log" 2>&1 ||
-        die "build failed, see $SCRATCH/build.log"
-    SW_BIN=$SW_BUILD/shardwire
-}
-
-make_scratch() {
-    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/shardwire-bench.XXXXXX")
-    chmod 755 "$SCRATCH"  # PostgreSQL and PgBouncer run as another user when we are root
-    mkdir -p "$SCRATCH/sock"
-    if is_root && ! runuser -u postgres -- test -x "$SCRATCH"; then
-        die "user postgres cannot reach $SCRATCH: point TMPDIR at a directory it can traverse"
-    fi
-}
-
 start_postgres() {
-    local data=$SCRATCH/pgdata attempt
+    local data=$SCRATCH/pgdata
     say "initdb in $data"
-    if is_root; then chown -R postgres: "$SCRATCH"; fi
-    as_pg "$PG_BINDIR/initdb" -D "$data" -U postgres -A trust --no-sync -E UTF8 --locale=C \
-        >"$SCRATCH/initdb.log" 2>&1 || die "initdb failed, see $SCRATCH/initdb.log"
-    # Durability off: the benchmark measures the path through the poolers,
-    # not the disk.
-    cat >>"$data/postgresql.conf" <<EOF
-# ---- bench/run.sh
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$SCRATCH/sock'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_connections = 200
-shared_buffers = 256MB
-password_encryption = 'scram-sha-256'
-lc_messages = 'C'
-EOF
-    printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 scram-sha-256" >"$data/pg_hba.conf"
-    for attempt in 1 2 3 4 5; do
-        free_port PG_PORT
-        # Later settings win: a retry simply overrides the port.
-        echo "port = $PG_PORT" >>"$data/postgresql.conf"
-        if as_pg "$PG_BINDIR/pg_ctl" -D "$data" -l "$SCRATCH/postgresql.log" -w -t 60 -s start \
-            >/dev/null 2>&1; then
-            PG_STARTED=1
-            break
-        fi
-        ((attempt < 5)) && grep -q "could not bind\|already in use" "$SCRATCH/postgresql.log" && continue
-        die "PostgreSQL did not start"
-    done
+    pg_initdb "$data" "max_connections = 200"
+    pg_start "$data" "$SCRATCH/postgresql.log" PG_PORT || die "PostgreSQL did not start"
+    PG_STARTED=1
     say "PostgreSQL 15 on 127.0.0.1:$PG_PORT"
     psql_super -d postgres -c "CREATE ROLE bench LOGIN PASSWORD 'bench'" -c "CREATE DATABASE bench OWNER bench" \
         >/dev/null
@@ -228,8 +92,7 @@ EOF
 
 stop_postgres() {
     ((PG_STARTED)) || return 0
-    as_pg "$PG_BINDIR/pg_ctl" -D "$SCRATCH/pgdata" -w -t 60 -s -m fast stop >/dev/null 2>&1 ||
-        as_pg "$PG_BINDIR/pg_ctl" -D "$SCRATCH/pgdata" -s -m immediate stop >/dev/null 2>&1
+    pg_stop "$SCRATCH/pgdata"
     PG_STARTED=0
 }
 
@@ -318,15 +181,7 @@ databases:
 users:
   - {name: bench, auth: scram-sha-256, password: bench}
 EOF
-    "$SW_BIN" --check -c "$conf" >>"$SCRATCH/shardwire.log" 2>&1 || die "shardwire rejected $conf"
-    "$SW_BIN" -c "$conf" >>"$SCRATCH/shardwire.log" 2>&1 &
-    SW_PID=$!
-    local deadline=$((SECONDS + 10))
-    until port_listening "$SW_PORT"; do
-        alive "$SW_PID" || die "shardwire exited during start-up"
-        ((SECONDS < deadline)) || die "shardwire did not listen on $SW_PORT"
-        sleep 0.1
-    done
+    launch_shardwire "$conf" "$SCRATCH/shardwire.log" SW_PID "$SW_PORT" shardwire
     say "shardwire (pid $SW_PID) on 127.0.0.1:$SW_PORT"
 }
 
@@ -353,34 +208,8 @@ databases:
 users:
   - {name: bench, auth: scram-sha-256, password: bench}
 EOF
-    "$SW_BIN" --check -c "$conf" >>"$SCRATCH/sharded.log" 2>&1 || die "shardwire rejected $conf"
-    "$SW_BIN" -c "$conf" >>"$SCRATCH/sharded.log" 2>&1 &
-    SW2_PID=$!
-    local deadline=$((SECONDS + 10))
-    until port_listening "$SW2_PORT"; do
-        alive "$SW2_PID" || die "sharded shardwire exited during start-up"
-        ((SECONDS < deadline)) || die "sharded shardwire did not listen on $SW2_PORT"
-        sleep 0.1
-    done
+    launch_shardwire "$conf" "$SCRATCH/sharded.log" SW2_PID "$SW2_PORT" "sharded shardwire"
     say "shardwire with a shard map (pid $SW2_PID) on 127.0.0.1:$SW2_PORT"
-}
-
-stop_sharded() {
-    alive "$SW2_PID" || return 0
-    kill -INT "$SW2_PID" 2>/dev/null || true
-    for _ in $(seq 50); do alive "$SW2_PID" || break; sleep 0.1; done
-    alive "$SW2_PID" && kill -KILL "$SW2_PID" 2>/dev/null
-    wait "$SW2_PID" 2>/dev/null || true
-    SW2_PID=
-}
-
-stop_shardwire() {
-    alive "$SW_PID" || return 0
-    kill -INT "$SW_PID" 2>/dev/null || true  # SIGINT: stop at once
-    for _ in $(seq 50); do alive "$SW_PID" || break; sleep 0.1; done
-    alive "$SW_PID" && kill -KILL "$SW_PID" 2>/dev/null
-    wait "$SW_PID" 2>/dev/null || true
-    SW_PID=
 }
 
 # ---------------------------------------------------------------- runs
@@ -480,11 +309,6 @@ fmt_tps() {  # whole transactions per second, or the word as it is (FAIL, -)
     if [[ $1 =~ ^[0-9.]+$ ]]; then printf '%.0f' "$1"; else printf '%s' "$1"; fi
 }
 
-ratio() {  # A B -> A/B with two decimals, or n/a
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
-}
-
 # cpu_cell CPU_SECONDS TRANSACTIONS: "s/10k (share of one core)", with the
 # run length as the denominator of the share.
 cpu_cell() {
@@ -538,41 +362,26 @@ report() {
 
 # ---------------------------------------------------------------- teardown
 
-dump_logs() {  # RC
-    local f rc=$1
-    {
-        if ((rc == 130 || rc == 143)); then echo "==== interrupted; logs kept in $SCRATCH"
-        else echo "==== bench failed; logs kept in $SCRATCH"; fi
-        for f in build.log initdb.log postgresql.log pgbench-init.log pgbouncer-start.log pgbouncer.log shardwire.log sharded.log; do
-            [[ -s $SCRATCH/$f ]] || continue
-            # Steps that went through have nothing to say.
-            [[ $f == build.log && -x $SW_BIN ]] && continue
-            [[ $f == initdb.log && -e $SCRATCH/pgdata/postmaster.opts ]] && continue
-            [[ $f == pgbench-init.log && $INIT_DONE == 1 ]] && continue
-            echo "---- $f (last 30 lines)"
-            tail -n 30 "$SCRATCH/$f"
-        done
-    } >&2
-}
-
-cleanup() {
-    local rc=$?
-    set +e
-    trap - EXIT INT TERM
-    stop_shardwire
-    stop_sharded
+# stop_all (called by cleanup): everything this script started.
+stop_all() {
+    stop_shardwire SW_PID
+    stop_shardwire SW2_PID
     [[ -n $SCRATCH ]] && stop_pgbouncer
     stop_postgres
-    if [[ -n $SCRATCH ]]; then
-        if ((rc != 0)); then
-            dump_logs "$rc"
-        elif [[ $BENCH_KEEP == 1 ]]; then
-            echo "scratch directory kept: $SCRATCH" >&2
-        else
-            rm -rf "$SCRATCH"
-        fi
-    fi
-    exit "$rc"
+}
+
+# on_failure RC (called by cleanup): the tails of the logs that explain it.
+on_failure() {
+    local f
+    for f in build.log initdb.log postgresql.log pgbench-init.log pgbouncer-start.log pgbouncer.log shardwire.log sharded.log; do
+        [[ -s $SCRATCH/$f ]] || continue
+        # Steps that went through have nothing to say.
+        [[ $f == build.log && -x $SW_BIN ]] && continue
+        [[ $f == initdb.log && -e $SCRATCH/pgdata/postmaster.opts ]] && continue
+        [[ $f == pgbench-init.log && $INIT_DONE == 1 ]] && continue
+        echo "---- $f (last 30 lines)"
+        tail -n 30 "$SCRATCH/$f"
+    done
 }
 
 # ---------------------------------------------------------------- main
@@ -583,14 +392,8 @@ main() {
     for w in $BENCH_MODES; do [[ $w =~ ^(simple|extended|prepared)$ ]] || die "BENCH_MODES: unknown mode '$w'"; done
     for w in $BENCH_TARGETS; do [[ $w =~ ^(direct|pgbouncer|shardwire|sharded)$ ]] || die "BENCH_TARGETS: unknown target '$w'"; done
 
-    trap cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-
-    ensure_packages
-    [[ -x $PG_BINDIR/postgres ]] || die "no PostgreSQL 15 in $PG_BINDIR"
-    make_scratch
-    build_shardwire
+    bench_begin shardwire-bench
+    build_binaries
     start_postgres
     init_data
     [[ " $BENCH_TARGETS " == *" pgbouncer "* ]] && start_pgbouncer
