@@ -60,6 +60,17 @@ assert_contains "$out" "25P02" "the transaction is aborted after the merge error
 assert_contains "$out" "after"
 ok "capped, clear error, transaction semantics kept"
 
+step "writes on several shards: summed counts, RETURNING rows from every shard"
+capture out sw_psql -c "UPDATE customer SET score = score + 100 WHERE score = 3 RETURNING customer_id"
+assert_eq 300 "$(grep -c . <<<"$out")" "RETURNING rows from all shards"
+capture out sw_psql_raw -c "UPDATE customer SET score = score - 100 WHERE score = 103"
+assert_contains "$out" "UPDATE 300" "summed count"
+capture out sw_psql -c "INSERT INTO customer (customer_id, customer_name, score) VALUES (5001, 'x', 0), (5002, 'y', 0), (5003, 'z', 0), (5004, 'w', 0) RETURNING customer_id"
+assert_eq "5001 5002 5003 5004" "$(sort -n <<<"$out" | tr '\n' ' ' | sed 's/ $//')" "split INSERT returns every row"
+capture out sw_psql_raw -c "DELETE FROM customer WHERE customer_id > 5000"
+assert_contains "$out" "DELETE 4" "summed DELETE count"
+ok "UPDATE 300, RETURNING from all shards, split INSERT RETURNING, DELETE 4"
+
 step "merged queries from several clients at once"
 pids=()
 for k in 1 2 3 4 5 6; do
