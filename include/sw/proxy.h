@@ -279,6 +279,8 @@ typedef struct sw_fan {
     bool copy_out;         /* a target sent CopyDone: one goes to the client at the end */
     bool copy_header;      /* CSV HEADER: only the first target's header line is kept */
     bool copy_data_seen;   /* the current target sent CopyData already */
+    bool copy_binary;      /* binary: one file header, one trailer */
+    bool copy_trailer;     /* a target's trailer was held back: send one at the end */
 } sw_fan;
 typedef struct sw_copyin sw_copyin;
 

@@ -1486,8 +1486,9 @@ static int resolve_nodes(sw_conf_ctx *ctx, sw_conf_function *fn, const sw_ynode 
 static int copy_targets(sw_conf_ctx *ctx, sw_conf_function *fn, char *const *names,
                         const int *nodes, int n)
 {
-    fn->targets = calloc((size_t)(n ? n : 1), sizeof *fn->targets);
-    fn->target_node = malloc((size_t)(n ? n : 1) * sizeof *fn->target_node);
+    size_t cnt = n > 0 ? (size_t)n : 1;
+    fn->targets = calloc(cnt, sizeof *fn->targets);
+    fn->target_node = malloc(cnt * sizeof *fn->target_node);
     if (!fn->targets || !fn->target_node) return oom(ctx);
     for (int t = 0; t < n; t++) {
         if (!(fn->targets[t] = strdup(names[t]))) return oom(ctx);

@@ -318,7 +318,14 @@ static void fan_finish(sw_client *c)
 {
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
-    if (c->fan.copy_out && !c->fan.error_sent) sw_build_empty(w, SW_BE_COPY_DONE);
+    if (c->fan.copy_out && !c->fan.error_sent) {
+        if (c->fan.copy_trailer) {
+            static const uint8_t trailer[2] = {0xff, 0xff};
+            sw_msg_header(w, SW_BE_COPY_DATA, 2);
+            sw_wbuf_put(w, trailer, 2);
+        }
+        sw_build_empty(w, SW_BE_COPY_DONE);
+    }
     if (!c->fan.error_sent && c->fan.tag[0]) {
         char tag[64];
         if (c->fan.have_count)
@@ -331,6 +338,39 @@ static void fan_finish(sw_client *c)
     sw_out_gen_done(&c->c, start);
     c->txn_status = c->fan.status;
     c->fan.active = false;
+}
+
+/* Binary COPY TO from several targets: one file header (the first
+ * target's) and one trailer (sent at the end).  PostgreSQL sends the
+ * header with the first row and the trailer (-1) as a message of its own.
+ * True when the message goes out unchanged. */
+static bool copy_binary_data(sw_client *c, bool first, const uint8_t *p, uint32_t total)
+{
+    sw_fan *f = &c->fan;
+    const uint8_t *d = p + SW_HDR_LEN;
+    uint32_t dl = total - SW_HDR_LEN;
+    bool changed = false;
+    if (first && f->cur > 0 && dl >= 19 && memcmp(d, "PGCOPY\n\377\r\n\0", 11) == 0) {
+        uint32_t h = 19 + sw_be32(d + 15);
+        if (h <= dl) {
+            d += h;
+            dl -= h;
+            changed = true;
+        }
+    }
+    if (dl == 2 && d[0] == 0xff && d[1] == 0xff) {
+        f->copy_trailer = true;
+        return false;
+    }
+    if (!changed) return true;
+    if (dl > 0) {
+        sw_wbuf *w = sw_out_gen(&c->c);
+        size_t start = w->len;
+        sw_msg_header(w, SW_BE_COPY_DATA, dl);
+        sw_wbuf_put(w, d, dl);
+        sw_out_gen_done(&c->c, start);
+    }
+    return false;
 }
 
 bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total)
@@ -348,13 +388,14 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
     case SW_BE_PORTAL_SUSPENDED:
         return !f->error_sent;
     case SW_BE_COPY_OUT: once = &f->sent_desc; break;
-    case SW_BE_COPY_DATA:
-        if (f->copy_header && f->cur > 0 && !f->copy_data_seen) {
-            f->copy_data_seen = true;  /* the header line again */
-            return false;
-        }
+    case SW_BE_COPY_DATA: {
+        bool first = !f->copy_data_seen;
         f->copy_data_seen = true;
-        return !f->error_sent;
+        if (f->error_sent) return false;
+        if (f->copy_header && f->cur > 0 && first) return false;  /* the header line again */
+        if (!f->copy_binary) return true;
+        return copy_binary_data(c, first, p, total);
+    }
     case SW_BE_COPY_DONE:
         f->copy_out = true;
         return false;
@@ -639,7 +680,7 @@ static sw_stmt_merge *stmt_merge(sw_client *c, sw_stmt *st)
  * (copyin.c); COPY TO STDOUT concatenates in turn (*copy_to: the caller
  * fans it out).  MSG_DONE when answered or started, MSG_WAIT for servers. */
 static int copy_start(sw_client *c, const sw_route_target *t, int n, const char *sql, bool *copy_to,
-                      bool *copy_header)
+                      bool *copy_header, bool *copy_binary)
 {
     sw_copy_stmt cs;
     char err[256], msg[400];
@@ -653,12 +694,9 @@ static int copy_start(sw_client *c, const sw_route_target *t, int n, const char 
         goto done;
     }
     if (!cs.from) {
-        if (cs.format == SW_COPY_BINARY) {
-            local_error(c, "0A000", "binary COPY TO of a table spread over several shards is not supported: use text or csv");
-            goto done;
-        }
         *copy_to = true;
-        *copy_header = cs.header;
+        *copy_header = cs.header && cs.format != SW_COPY_BINARY;
+        *copy_binary = cs.format == SW_COPY_BINARY;
         goto done;
     }
     const sw_conf_table *table = sw_router_table_conf(c->router, c->database, cs.schema, cs.relname);
@@ -806,10 +844,10 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         t = tx;
         n = 1;
     }
-    bool copy_to = false, copy_header = false;
+    bool copy_to = false, copy_header = false, copy_binary = false;
     if (n > 1 && o.kind == SW_SK_COPY && !o.multi) {
         if (!quiet) { rc = MSG_WAIT; goto out; }
-        rc = copy_start(c, t, n, q.sql, &copy_to, &copy_header);
+        rc = copy_start(c, t, n, q.sql, &copy_to, &copy_header, &copy_binary);
         if (rc == MSG_WAIT) goto out;
         if (!copy_to) goto consumed;
         rc = MSG_DONE;
@@ -854,6 +892,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     sw_sessops_scan(q.sql, q.len, &c->pending);
     fan_query(c, t, n, q.sql, q.len);
     c->fan.copy_header = copy_header;
+    c->fan.copy_binary = copy_binary;
 consumed:
     c->c.in.parse += total;
 out:

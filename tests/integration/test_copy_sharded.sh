@@ -134,6 +134,14 @@ want=$(( $(counts | tr ' ' '+' | sed 's/+$//') ))
 assert_eq "$((want + 1))" "$(wc -l <<<"$all")" "every row once, plus the header"
 ok "COPY TO STDOUT"
 
+step "binary COPY TO STDOUT: one file header, one trailer, every row"
+sw_psql -c "\\copy customer (customer_id, customer_name) TO '$SW_TMP/out.bin' (FORMAT binary)"
+pg_psql a -c "CREATE TABLE bincheck (customer_id bigint, customer_name text)"
+pg_psql a -c "\\copy bincheck FROM '$SW_TMP/out.bin' (FORMAT binary)"
+assert_eq "$want" "$(pg_psql a -c "SELECT count(*) FROM bincheck")" "the concatenated binary file loads back whole"
+assert_eq 1 "$(pg_psql a -c "SELECT count(*) FROM bincheck WHERE customer_id = 5001 AND customer_name = 'Smith, Jane'")"
+ok "binary COPY TO"
+
 step "COPY into a reference table fills every copy"
 printf '1\tcard\n2\tpaypal\n3\tgift_card\n' >"$SW_TMP/p.txt"
 out=$(sw_psql -c "\\copy payments FROM '$SW_TMP/p.txt'" 2>&1) || fail "reference COPY failed: $out"
