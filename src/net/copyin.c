@@ -16,7 +16,8 @@
  *   FINISHING shardwire's COMMIT (or ROLLBACK) runs on every target
  * then one answer reaches the client: "COPY n" summed, or the first error
  * with its line number counted in the client's stream (a shard counts its
- * own lines: its "line N" is mapped back through the rows it was sent).
+ * own lines: its "line N" is mapped back through the rows it was sent,
+ * each remembered with its first line in both streams).
  *
  * A target that cannot take more (its write is in flight) stops the client
  * from being read; the target's write callback resumes the client.
@@ -37,8 +38,11 @@ typedef struct cf_target {
     bool got_g, done, replied, open;
     size_t start;          /* offset of the open CopyData in the server's gen buffer */
     uint64_t count;
-    uint32_t *rows;        /* client row number of each row sent (header included) */
+    /* each row sent (header included): its first line in the client's
+     * stream and in this target's; lines count as PostgreSQL counts them */
+    uint32_t (*rows)[2];
     size_t n_rows, cap_rows;
+    uint64_t next_line;    /* this target's line of the next row */
 } cf_target;
 
 struct sw_copyin {
@@ -56,6 +60,8 @@ struct sw_copyin {
     char table[128];
     char key[64];
     uint64_t row_no;       /* rows so far (the header included) */
+    int prev_target;       /* target of the previous row (-1: every target), -2 none */
+    uint64_t prev_line;    /* client line of the previous row */
     uint64_t cur_line;     /* line of the row being split */
     /* the first error: raw ErrorResponse of a target, or shardwire's own */
     bool failed;
@@ -112,12 +118,15 @@ static int send_row(sw_copyin *cf, cf_target *t, const sw_copy_row *row)
 {
     if (t->n_rows == t->cap_rows) {
         size_t cap = t->cap_rows ? t->cap_rows * 2 : 1024;
-        uint32_t *nr = realloc(t->rows, cap * sizeof *nr);
+        uint32_t(*nr)[2] = realloc(t->rows, cap * sizeof *nr);
         if (!nr) return -1;
         t->rows = nr;
         t->cap_rows = cap;
     }
-    t->rows[t->n_rows++] = (uint32_t)cf->row_no;
+    if (t->next_line == 0) t->next_line = 1;
+    t->rows[t->n_rows][0] = (uint32_t)row->line;
+    t->rows[t->n_rows][1] = (uint32_t)t->next_line;
+    t->n_rows++;
     sw_wbuf *w = open_data(t);
     sw_wbuf_put(w, row->data, row->len);
     return 0;
@@ -139,12 +148,22 @@ static int row_cb(void *ctx, const sw_copy_row *row)
     sw_copyin *cf = ctx;
     cf->row_no++;
     cf->cur_line = row->line;
+    /* the previous row spanned the lines up to this one: its target's
+     * stream advances by as many */
+    if (cf->prev_target != -2 && row->line > cf->prev_line) {
+        uint64_t span = row->line - cf->prev_line;
+        for (int i = 0; i < cf->n; i++)
+            if (cf->prev_target == -1 || cf->prev_target == i) cf->t[i].next_line += span;
+    }
+    cf->prev_line = row->line;
+    cf->prev_target = -2;
     if (row->header || cf->broadcast) {
         for (int i = 0; i < cf->n; i++)
             if (send_row(cf, &cf->t[i], row) < 0) {
                 fail_own(cf, "53200", "out of memory");
                 return 1;
             }
+        cf->prev_target = -1;
         return 0;
     }
     char msg[300];
@@ -188,6 +207,7 @@ static int row_cb(void *ctx, const sw_copy_row *row)
         fail_own(cf, "53200", "out of memory");
         return 1;
     }
+    cf->prev_target = ti;
     return 0;
 }
 
@@ -233,6 +253,7 @@ int sw_copyin_begin(sw_client *c, sw_server *const *servers, const int *nodes, c
     snprintf(cf->table, sizeof cf->table, "%s", table->name);
     snprintf(cf->key, sizeof cf->key, "%s", table->key ? table->key : "");
     for (int i = 0; i < SW_MAX_NODES; i++) cf->node_target[i] = -1;
+    cf->prev_target = -2;
     cf->split = sw_copy_split_new(&cf->stmt, cf->broadcast ? -1 : key_field);
     if (!cf->split) {
         memset(&cf->stmt, 0, sizeof cf->stmt);
@@ -357,13 +378,20 @@ static void put_error(sw_copyin *cf, sw_wbuf *w)
         const char *val = (const char *)q;
         char fixed[1024];
         if (code == 'W') {
-            /* "COPY t, line N[, column c: ...]": N counts the target's rows */
+            /* "COPY t, line N[, column c: ...]": N is the target's line */
             const char *ln = strstr(val, ", line ");
-            if (ln) {
+            if (ln && t->n_rows) {
                 char *e;
                 unsigned long long nline = strtoull(ln + 7, &e, 10);
-                if (nline >= 1 && nline <= t->n_rows) {
-                    snprintf(fixed, sizeof fixed, "%.*s, line %u%s", (int)(ln - val), val, t->rows[nline - 1], e);
+                size_t lo = 0, hi = t->n_rows;  /* the last row starting at or before nline */
+                while (hi - lo > 1) {
+                    size_t mid = (lo + hi) / 2;
+                    if (t->rows[mid][1] <= nline) lo = mid;
+                    else hi = mid;
+                }
+                if (nline >= t->rows[lo][1]) {
+                    unsigned long long client = t->rows[lo][0] + (nline - t->rows[lo][1]);
+                    snprintf(fixed, sizeof fixed, "%.*s, line %llu%s", (int)(ln - val), val, client, e);
                     val = fixed;
                 }
             }

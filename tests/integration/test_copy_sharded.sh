@@ -108,6 +108,15 @@ assert_eq "$before" "$(counts)" "no node committed a row"
 out=$(sw_psql -c "\\copy customer (customer_id, customer_name) FROM '$SW_TMP/bad2.txt'" 2>&1) &&
     fail "a NULL name must fail the COPY"
 assert_contains "$out" "line 301" "shard error line mapped to the client's"
+# multi-line CSV rows: the line is the one a single server reports for the
+# same file (PostgreSQL 15 says line 400 here)
+{
+    for ((i = 7001; i <= 7200; i++)); do printf '%d,"two\nlines"\n' "$i"; done
+    printf '7201,\n'
+} >"$SW_TMP/bad3.csv"
+out=$(sw_psql -c "\\copy customer (customer_id, customer_name) FROM '$SW_TMP/bad3.csv' CSV" 2>&1) &&
+    fail "a NULL name must fail the CSV COPY"
+assert_contains "$out" "line 400:" "multi-line rows: the line a single server reports"
 assert_eq "$before" "$(counts)" "no node committed a row after a shard error"
 ok "errors are atomic across nodes"
 
