@@ -125,6 +125,7 @@ static void analyze_stmt(sw_actx *a, const PgQuery__Node *n, bool top)
         bool ddl = m && ddl_name(m->descriptor->short_name);
         st->kind = ddl ? SW_SK_DDL : SW_SK_UTILITY;
         st->write = ddl;
+        st->cursor = n->node_case == PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT;
         if (ddl) sw_ddl_analyze(a, n);
         else sw_walk_node(a, n, NULL, 0);
         return;

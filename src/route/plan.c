@@ -280,8 +280,22 @@ static int combine(sw_eval *e, const sw_pstmt *st, tables *tb, sw_nodeset *out_s
 /* What can only be refused once the node set is known. */
 static int check(sw_eval *e, const sw_pstmt *st, const tables *tb, sw_nodeset s)
 {
-    /* keyless ORDER BY/LIMIT/aggregates on several shards are merged by
-     * the proxy (sw_merge_plan decides what it can answer exactly) */
+    /* keyless ORDER BY/LIMIT/aggregates of a SELECT on several shards are
+     * merged by the proxy (sw_merge_plan decides what it can answer
+     * exactly); inside COPY (...) TO and cursors nothing merges them */
+    if (sw_popcount(s) > 1 && (st->cursor || (st->kind == SW_SK_COPY && st->keyless_forbidden))) {
+        int o = -1;
+        for (int ci = 0; ci < tb->n_cls && o < 0; ci++) o = tb->cls[ci].first_unbound;
+        if (o < 0) o = tb->n_cls ? tb->cls[0].first : st->occ0;
+        const sw_conf_table *t = sw_eval_table(e, o);
+        if (st->cursor)
+            return sw_eval_error(e, "0A000",
+                                 "a cursor over several shards is not supported: run the SELECT itself (psql: unset FETCH_COUNT) or add a shard key condition on %s.%s",
+                                 t ? t->name : "?", t && t->key ? t->key : "?");
+        return sw_eval_error(e, "0A000",
+                             "COPY (query) TO cannot merge ORDER BY/LIMIT/aggregates across shards: run the query as a SELECT, or add a shard key condition on %s.%s",
+                             t ? t->name : "?", t && t->key ? t->key : "?");
+    }
     if (st->upd_occ >= 0) {
         const sw_occr *ur = &tb->se.res[st->upd_occ - st->occ0];
         int t = sw_eval_key(e, st->upd_occ, st->new_key, NULL);

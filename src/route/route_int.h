@@ -123,6 +123,7 @@ typedef struct sw_pstmt {
     bool write;
     bool explain;
     bool keyless_forbidden;  /* top-level ORDER BY/LIMIT/DISTINCT/GROUP BY/aggregate */
+    bool cursor;             /* DECLARE CURSOR: its FETCHes go to one server */
     int32_t first, last;     /* items of the statement, last = last non-comment */
     int32_t occ0, n_occ;
     /* value-independent error found by the analysis */
