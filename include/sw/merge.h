@@ -135,6 +135,16 @@ typedef const char *(*sw_merge_key_fn)(void *ctx, const char *schema, const char
 int sw_merge_plan(const char *sql, size_t len, sw_merge_key_fn key_of, void *ctx, sw_merge_spec **spec,
                   char **shard_sql, char sqlstate[6], char *msg, size_t msgsz);
 
+/* Check a write (UPDATE, DELETE, INSERT ... SELECT/RETURNING) that runs
+ * on several shards: 0 when every shard can do its part alone, -1 with
+ * 0A000 and a message otherwise.  Each shard writes its own rows, so a
+ * subquery or a join (UPDATE ... FROM, DELETE ... USING) reading a sharded
+ * table must be co-located with the target row on the shard key, as in a
+ * SELECT; an INSERT's SELECT must need no merge.  Statements that are not
+ * writes, and text that does not parse, give 0. */
+int sw_merge_check_write(const char *sql, size_t len, sw_merge_key_fn key_of, void *ctx, char sqlstate[6],
+                         char *msg, size_t msgsz);
+
 /* ------------------------------------------------------------------ merger */
 
 typedef struct sw_merge sw_merge;

@@ -191,6 +191,16 @@ void sw_admin_show_route(const sw_admin_env *env, const char *database, const ch
         }
         sw_merge_spec_free(spec);
         free(shard_sql);
+    } else if ((ro.kind == SW_SK_UPDATE || ro.kind == SW_SK_DELETE || ro.kind == SW_SK_INSERT) &&
+               ro.n_targets > 1 && !ro.multi) {
+        /* several shards: the proxy refuses a write that would read only
+         * each shard's rows, and so does this answer */
+        key_ctx kc = {env->router, database};
+        char state[6] = "", msg[300] = "";
+        if (sw_merge_check_write(sw_astr_str(&stmt), stmt.len, key_of, &kc, state, msg, sizeof msg) < 0)
+            sw_build_error(out, SW_BE_ERROR, "ERROR", state[0] ? state : "XX000", msg, ro.reason, NULL);
+        else
+            route_rows(env, database, sw_astr_str(&stmt), &ro, NULL, NULL, out);
     } else {
         route_rows(env, database, sw_astr_str(&stmt), &ro, NULL, NULL, out);
     }

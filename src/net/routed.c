@@ -659,6 +659,16 @@ static int merge_query(sw_client *c, const sw_route_target *t, int n, const char
     return MSG_DONE;
 }
 
+/* A write on several shards whose subqueries or joins would read only
+ * each shard's rows (sw_merge_check_write): true, with the client's error
+ * in state/msg. */
+static bool write_refused(sw_client *c, sw_stmt_kind kind, const char *sql, size_t len, char state[6], char *msg,
+                          size_t msgsz)
+{
+    if (kind != SW_SK_UPDATE && kind != SW_SK_DELETE && kind != SW_SK_INSERT) return false;
+    return sw_merge_check_write(sql, len, merge_key_of, c, state, msg, msgsz) < 0;
+}
+
 /* The statement's merge plan under the current router (made once). */
 static sw_stmt_merge *stmt_merge(sw_client *c, sw_stmt *st)
 {
@@ -883,6 +893,13 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             goto consumed;
         }
         goto out;
+    }
+    if (n > 1 && !rewrite && !o.multi) {
+        char state[6], msg[300];
+        if (write_refused(c, o.kind, q.sql, q.len, state, msg, sizeof msg)) {
+            local_error(c, state, msg);
+            goto consumed;
+        }
     }
     if (!link_all(c, t, n)) { rc = MSG_WAIT; goto out; }
     if (rewrite) {
@@ -1206,6 +1223,14 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     }
     /* Fan out: the rest of the unit must be here to be copied to each. */
     if (!quiet) { rc = MSG_WAIT; goto out; }
+    {
+        char state[6];
+        if (write_refused(c, o.kind, st->query, st->query_len, state, msg, sizeof msg)) {
+            c->c.in.parse += total;
+            ext_error(c, state, msg);
+            goto out;
+        }
+    }
     int64_t rest = unit_rest(c, c->c.in.parse + total);
     if (rest < 0) {
         c->c.in.parse += total;

@@ -90,6 +90,9 @@ int sw_mp_limit(sw_mp *m, const PgQuery__Node *n, bool offset, sw_mlimit *out);
 int sw_mp_sortby(sw_mp *m, const PgQuery__SortBy *sb, bool *desc, bool *nulls_first);
 /* Append an ORDER BY key to the spec.  0 or -1. */
 int sw_mp_add_sort(sw_mp *m, sw_mref ref, bool desc, bool nulls_first);
+/* Plan m->s (m->sp allocated, zeroed): 1, 0 or -1 as sw_merge_plan; the
+ * tree is rewritten in place when it returns 0. */
+int sw_mp_plan_select(sw_mp *m);
 /* Free a node of the tree and clear its slot. */
 void sw_mp_drop(PgQuery__Node **slot);
 /* Free a list of nodes of the tree and empty it. */

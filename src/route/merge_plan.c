@@ -301,8 +301,7 @@ static int deparse(sw_mp *m, PgQuery__ParseResult *tree, char **out)
     return rc;
 }
 
-/* Plan the top-level SELECT s: 1, 0 or -1 as sw_merge_plan. */
-static int plan_select(sw_mp *m)
+int sw_mp_plan_select(sw_mp *m)
 {
     PgQuery__SelectStmt *s = m->s;
     /* joins and subqueries first: the nested checks rely on what it finds
@@ -388,7 +387,7 @@ int sw_merge_plan(const char *sql, size_t len, sw_merge_key_fn key_of, void *ctx
         m.s = st->select_stmt;
         m.sp = calloc(1, sizeof *m.sp);
         if (!m.sp) rc = sw_mp_oom(&m);
-        else rc = plan_select(&m);
+        else rc = sw_mp_plan_select(&m);
         if (rc == 0) {
             m.sp->n_hidden = m.n_hidden;
             if (deparse(&m, tree, shard_sql) < 0) rc = -1;

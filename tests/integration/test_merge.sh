@@ -6,7 +6,9 @@
 # a transaction it aborts the transaction as a server error would), merged
 # queries run concurrently from several clients, and pgbench's extended and
 # prepared protocols run merged aggregates and ORDER BY/LIMIT without
-# failures.
+# failures.  A write on every shard whose subquery would see only one
+# shard's rows is refused (0A000) before any node changes; a correlated one
+# (co-located on the key) runs.
 source "$(dirname "$0")/lib.sh"
 sw_direct && sw_skip_test "merging needs shardwire in the path"
 
@@ -16,6 +18,7 @@ pg_start c
 for n in a b c; do
     pg_psql $n <<'SQL'
 CREATE TABLE customer (customer_id bigint PRIMARY KEY, customer_name text NOT NULL, score int);
+CREATE TABLE orders (order_id bigint, customer_id bigint NOT NULL, price int NOT NULL);
 GRANT ALL ON ALL TABLES IN SCHEMA public TO PUBLIC;
 SQL
 done
@@ -24,7 +27,10 @@ cat >"$SW_TMP/functions.yaml" <<'YAML'
   kind: hash
   nodes: [node_a, node_b, node_c]
 YAML
-echo "- {name: customer, key: customer_id, function: customer_hash}" >"$SW_TMP/tables.yaml"
+cat >"$SW_TMP/tables.yaml" <<'YAML'
+- {name: customer, key: customer_id, function: customer_hash}
+- {name: orders, key: customer_id, function: customer_hash}
+YAML
 sw_config_write "$SW_TMP/sw.yaml" db=shop:a functions="$SW_TMP/functions.yaml" tables="$SW_TMP/tables.yaml" \
     merge_max_rows=500
 sw_start "$SW_TMP/sw.yaml"
@@ -96,3 +102,43 @@ for m in simple extended prepared; do
     assert_contains "$out" "number of failed transactions: 0" "pgbench -M $m"
 done
 ok "pgbench simple/extended/prepared: no failures"
+
+step "writes on several shards whose subqueries would see one shard's rows"
+# customers 1..30 each have two orders, of prices id and 10 * id
+for ((i = 1; i <= 30; i++)); do printf '%d\t%d\t%d\n%d\t%d\t%d\n' "$i" "$i" "$i" "$((i + 100))" "$i" "$((10 * i))"; done >"$SW_TMP/o.txt"
+sw_psql -c "\\copy orders (order_id, customer_id, price) FROM '$SW_TMP/o.txt'"
+direct_sum() {  # the sum of price over the orders held by every node, read from each node directly
+    local total=0 n v
+    for n in a b c; do
+        v=$(pg_psql $n -c "SELECT coalesce(sum(price), 0) || ':' || count(*) FROM orders")
+        assert_match "$v" '^[0-9]+:[0-9]+$' "node $n answers"
+        total=$((total + ${v%%:*}))
+    done
+    echo "$total"
+}
+for n in a b c; do
+    assert_match "$(pg_psql $n -c "SELECT count(*) FROM orders")" '^[1-9][0-9]*$' "node $n holds orders"
+done
+assert_eq 5115 "$(direct_sum)" "orders loaded"
+capture out sw_psql -v VERBOSITY=verbose -c "UPDATE orders SET price = (SELECT avg(price) FROM orders)::int"
+assert_contains "$out" "0A000"
+assert_contains "$out" "aggregate in a subquery"
+capture out sw_psql -v VERBOSITY=verbose -c "UPDATE orders o SET price = 0 FROM customer c WHERE o.price = c.score"
+assert_contains "$out" "0A000"
+assert_contains "$out" "not on the shard key"
+printf 'UPDATE orders SET price = 0 WHERE price < (SELECT max(price) FROM orders);\n' >"$SW_TMP/bad.sql"
+capture out sw_pgbench -n -M extended -c 1 -t 1 -f "$SW_TMP/bad.sql"
+assert_contains "$out" "aggregate in a subquery" "extended protocol refused too"
+assert_eq 5115 "$(direct_sum)" "no node changed any row"
+capture out sw_psql_raw -c "UPDATE customer c SET score = (SELECT sum(price) FROM orders o WHERE o.customer_id = c.customer_id) WHERE c.customer_id <= 30"
+assert_contains "$out" "UPDATE 30" "the correlated UPDATE ran on every shard"
+for i in 1 7 30; do
+    assert_eq "$((11 * i))" "$(sw_psql -c "SELECT score FROM customer WHERE customer_id = $i")" "customer $i score"
+done
+total=0
+for n in a b c; do total=$((total + $(pg_psql $n -c "SELECT coalesce(sum(score), 0) FROM customer WHERE customer_id <= 30"))); done
+assert_eq $((11 * 465)) "$total" "every node's customers got their own orders' sum"
+assert_eq 3 "$(sw_psql -c "SELECT score FROM customer WHERE customer_id = 33")" "other customers unchanged"
+capture out sw_psql_raw -c "DELETE FROM customer WHERE customer_id <= 40 AND customer_id NOT IN (SELECT customer_id FROM orders)"
+assert_contains "$out" "DELETE 10" "IN on the key is co-located"
+ok "wrong-answer writes refused with 0A000 and no change on any node; co-located ones run"
