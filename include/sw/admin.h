@@ -43,12 +43,23 @@ typedef struct sw_admin_node_stats {
     const char *last_error;  /* last connect/login failure, or NULL */
 } sw_admin_node_stats;
 
+/* Cross-shard work since start (SHOW MERGES). */
+typedef struct sw_admin_merge_stats {
+    uint64_t merges;         /* SELECTs answered by merging several shards */
+    uint64_t merge_rows;     /* rows they sent to clients */
+    uint64_t merge_failed;   /* merges refused while running (caps, types) */
+    uint64_t peak_bytes;     /* most bytes one merge held */
+    uint64_t copies;         /* COPY FROM STDIN split over several shards */
+    uint64_t copy_rows;      /* rows they loaded */
+} sw_admin_merge_stats;
+
 /* What the console reports on; owned by the caller, read only during the call. */
 typedef struct sw_admin_env {
     sw_router *router;                /* current router (its conf via sw_router_conf); may be NULL */
     const sw_admin_node_stats *nodes; /* [conf->n_nodes] in config order, or NULL = unknown */
     int n_clients;                    /* connected clients, console ones included */
     uint64_t now_ms;                  /* wall clock, for SHOW ROUTE's ID and cache clocks */
+    const sw_admin_merge_stats *merges; /* or NULL = unknown */
 } sw_admin_env;
 
 typedef enum sw_admin_action {

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "sw/admin.h"
 #include "sw/auth.h"
 #include "sw/conf.h"
 #include "sw/map.h"
@@ -432,6 +433,7 @@ typedef struct sw_proxy {
     /* Replaced maps (with their configs) kept while a transaction routes by them. */
     struct { sw_router *router; sw_conf *conf; } retired[16];
     int n_retired;
+    sw_admin_merge_stats merge_stats; /* SHOW MERGES */
     uv_timer_t janitor;
     uv_signal_t sighup, sigterm, sigint;
     int32_t next_pid;

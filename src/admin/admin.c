@@ -28,6 +28,7 @@ static const struct {
     {"SHOW FUNCTIONS", "sharding functions: targets and parameters"},
     {"SHOW ROUTE [IN database] statement", "where the router sends a statement, and why"},
     {"SHOW CACHE", "statement shape cache: hits, misses, entries"},
+    {"SHOW MERGES", "cross-shard merges and split COPYs since start, peak bytes one merge held"},
     {"SHOW CLIENTS", "number of connected clients"},
     {"SHOW VERSION", "shardwire version"},
     {"SHOW HELP", "this list"},
@@ -160,6 +161,24 @@ static void show_cache(const sw_admin_env *env, sw_wbuf *out)
     sw_admin_rs_end(&rs);
 }
 
+static void show_merges(const sw_admin_env *env, sw_wbuf *out)
+{
+    static const char *const cols[] = {"merges", "merge_rows", "merge_failed", "peak_bytes", "copies", "copy_rows"};
+    sw_admin_merge_stats z = {0};
+    const sw_admin_merge_stats *m = env->merges ? env->merges : &z;
+    uint64_t v[] = {m->merges, m->merge_rows, m->merge_failed, m->peak_bytes, m->copies, m->copy_rows};
+    char buf[6][24];
+    const char *row[6];
+    for (int i = 0; i < 6; i++) {
+        snprintf(buf[i], sizeof buf[i], "%" PRIu64, v[i]);
+        row[i] = buf[i];
+    }
+    sw_admin_rs rs;
+    sw_admin_rs_begin(&rs, out, cols, 6);
+    sw_admin_rs_row(&rs, row);
+    sw_admin_rs_end(&rs);
+}
+
 /* SHOW ROUTE [IN database] statement; c is just after ROUTE. */
 static void show_route(const sw_admin_env *env, cur *c, sw_wbuf *out)
 {
@@ -222,6 +241,9 @@ sw_admin_action sw_admin_query(const sw_admin_env *env, const char *sql, size_t 
         show = sw_admin_show_functions;
     } else if (take_last_word(&c, "cache")) {
         show = show_cache;
+    } else if (take_last_word(&c, "merges")) {
+        show_merges(env, out);
+        return SW_ADMIN_NONE;
     } else if (take_word(&c, "route")) {
         route = true;
     } else {

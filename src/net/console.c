@@ -89,7 +89,7 @@ void sw_console_process(sw_client *c)
             sw_admin_node_stats *st = calloc((size_t)nn, sizeof *st);
             if (st) node_stats(st, nn);
             sw_admin_env env = {.router = sw_g.router, .nodes = st, .n_clients = sw_client_count(),
-                                .now_ms = sw_wall_ms()};
+                                .now_ms = sw_wall_ms(), .merges = &sw_g.merge_stats};
             sw_admin_action a = sw_admin_query(&env, q.sql, q.len, w);
             free(st);
             if (a == SW_ADMIN_RELOAD) {

@@ -420,6 +420,8 @@ static void reply(sw_client *c)
         uint64_t total = 0;
         for (int i = 0; i < cf->n; i++) total += cf->t[i].count;
         if (cf->broadcast && cf->n > 0) total = cf->t[0].count;  /* every copy got every row */
+        sw_g.merge_stats.copies++;
+        sw_g.merge_stats.copy_rows += total;
         char tag[40];
         snprintf(tag, sizeof tag, "COPY %llu", (unsigned long long)total);
         sw_build_command_complete(w, tag);

@@ -202,6 +202,11 @@ static void finish(sw_client *c)
     sw_build_ready(w, status);
     sw_out_gen_done(&c->c, start);
     size_t peak = sw_merge_peak_bytes(f->merge);
+    sw_admin_merge_stats *ms = &sw_g.merge_stats;
+    ms->merges++;
+    ms->merge_rows += sw_merge_rows(f->merge);
+    if (f->merge_error) ms->merge_failed++;
+    if (peak > ms->peak_bytes) ms->peak_bytes = peak;
     if (peak > 1024 * 1024)
         sw_info("client %s: cross-shard merge held at most %zu KiB", c->addr, peak / 1024);
     c->txn_status = status;

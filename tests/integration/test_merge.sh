@@ -77,6 +77,16 @@ capture out sw_psql_raw -c "DELETE FROM customer WHERE customer_id > 5000"
 assert_contains "$out" "DELETE 4" "summed DELETE count"
 ok "UPDATE 300, RETURNING from all shards, split INSERT RETURNING, DELETE 4"
 
+step "SHOW MERGES counts the merges and split COPYs, and the peak bytes one merge held"
+row=$(timeout 60 psql -X -w -q -At -F'|' -d "$(sw_conninfo sw_scram shardwire)" -c "SHOW MERGES")
+IFS='|' read -r merges mrows mfailed peak copies crows <<<"$row"
+((merges >= 5)) || fail "SHOW MERGES: merges=$merges ($row)"
+((mrows >= 3000)) || fail "SHOW MERGES: merge_rows=$mrows ($row)"
+((mfailed >= 2)) || fail "SHOW MERGES: the two capped merges count as failed ($row)"
+((peak > 0)) || fail "SHOW MERGES: peak_bytes=$peak ($row)"
+assert_eq "1|3000" "$copies|$crows" "one split COPY of 3000 rows"
+ok "SHOW MERGES: $row"
+
 step "merged queries from several clients at once"
 pids=()
 for k in 1 2 3 4 5 6; do

@@ -783,6 +783,31 @@ static void cache_row(fixture *fx, uint64_t *hits, uint64_t *misses)
     reply_free(&r);
 }
 
+/* SHOW MERGES reports the proxy's counters as given; zeros without them. */
+static void test_merges(void **state)
+{
+    fixture *fx = *state;
+    static const char *const cols[] = {"merges", "merge_rows", "merge_failed", "peak_bytes", "copies", "copy_rows"};
+    reply r;
+    run(fx, "SHOW MERGES", &r);
+    assert_cols(&r, cols, 6);
+    assert_int_equal(r.nrows, 1);
+    assert_string_equal(cell(&r, 0, "merges"), "0");
+    reply_free(&r);
+    sw_admin_merge_stats ms = {.merges = 3, .merge_rows = 1200, .merge_failed = 1, .peak_bytes = 65536,
+                               .copies = 2, .copy_rows = 3000};
+    fx->env.merges = &ms;
+    run(fx, "show merges;", &r);
+    assert_string_equal(cell(&r, 0, "merges"), "3");
+    assert_string_equal(cell(&r, 0, "merge_rows"), "1200");
+    assert_string_equal(cell(&r, 0, "merge_failed"), "1");
+    assert_string_equal(cell(&r, 0, "peak_bytes"), "65536");
+    assert_string_equal(cell(&r, 0, "copies"), "2");
+    assert_string_equal(cell(&r, 0, "copy_rows"), "3000");
+    reply_free(&r);
+    fx->env.merges = NULL;
+}
+
 static void test_cache(void **state)
 {
     fixture *fx = *state;
@@ -822,9 +847,10 @@ static void test_clients_version_help(void **state)
     run(fx, "SHOW HELP;", &r);
     static const char *const hcols[] = {"command", "description"};
     assert_cols(&r, hcols, 2);
-    assert_int_equal(r.nrows, 9);
+    assert_int_equal(r.nrows, 10);
     row_where(&r, "command", "SHOW SHARDS");
     row_where(&r, "command", "SHOW ROUTE [IN database] statement");
+    row_where(&r, "command", "SHOW MERGES");
     row_where(&r, "command", "RELOAD");
     reply_free(&r);
 }
@@ -927,6 +953,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_route_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients_version_help, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
