@@ -472,26 +472,12 @@ static void progress(sw_client *c)
 void sw_copyin_server(sw_server *s)
 {
     sw_client *c = s->client;
-    sw_iobuf *b = &s->c.in;
     while (c && c->copyin && !s->c.closing && s->client == c) {
-        uint32_t avail = b->recv - b->parse;
         sw_msg_hdr h;
-        int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
-        if (rc < 0) {
-            sw_server_close(s, "invalid message from server");
-            return;
-        }
-        if (rc == 0) break;
-        if (avail < h.total) {
-            if (!sw_iobuf_make_room(&s->c, h.total) && b->done == b->parse) {
-                sw_server_close(s, "out of memory for server message");
-                return;
-            }
-            break;
-        }
-        const uint8_t *p = b->data + b->parse;
-        b->parse += h.total;
-        b->done = b->parse;
+        int rc = sw_server_peek(s, &h);
+        if (rc < 0) return;
+        if (rc != 1) break;
+        const uint8_t *p = sw_server_take(s, &h);
         sw_relay_server_message(s, c, h.type, p, h.total);
         if (c->c.closing) return;
     }

@@ -139,22 +139,44 @@ void sw_merged_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p
     }
 }
 
+int sw_server_peek(sw_server *s, sw_msg_hdr *h)
+{
+    sw_iobuf *b = &s->c.in;
+    uint32_t avail = b->recv - b->parse;
+    int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, h);
+    if (rc < 0) {
+        sw_server_close(s, "invalid message from server");
+        return -1;
+    }
+    if (rc == 0) return 0;
+    if (avail >= h->total) return 1;
+    if (!sw_iobuf_make_room(&s->c, h->total) && b->done == b->parse) {
+        sw_server_close(s, "out of memory for server message");
+        return -1;
+    }
+    return 2;
+}
+
+const uint8_t *sw_server_take(sw_server *s, const sw_msg_hdr *h)
+{
+    sw_iobuf *b = &s->c.in;
+    const uint8_t *p = b->data + b->parse;
+    b->parse += h->total;
+    b->done = b->parse;  /* the owner copies what it keeps: nothing points into b */
+    return p;
+}
+
 /* Take what s has buffered.  Returns 1 when something was taken, 0 when
  * nothing, -1 when s or c went away; *blocked when s's next row must wait. */
 static int take(sw_client *c, sw_server *s, bool *blocked)
 {
-    sw_iobuf *b = &s->c.in;
     sw_fan *f = &c->fan;
     int took = 0;
     *blocked = false;
     while (!s->c.closing && s->client == c && f->active && f->merge) {
-        uint32_t avail = b->recv - b->parse;
         sw_msg_hdr h;
-        int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
-        if (rc < 0) {
-            sw_server_close(s, "invalid message from server");
-            return -1;
-        }
+        int rc = sw_server_peek(s, &h);
+        if (rc < 0) return -1;
         if (rc == 0) break;
         if (h.type == SW_BE_DATA_ROW && !f->error_sent && !f->merge_error) {
             int i = target_of(c, s);
@@ -163,17 +185,8 @@ static int take(sw_client *c, sw_server *s, bool *blocked)
                 break;
             }
         }
-        if (avail < h.total) {
-            if (!sw_iobuf_make_room(&s->c, h.total)) {
-                if (b->done != b->parse) break;
-                sw_server_close(s, "out of memory for server message");
-                return -1;
-            }
-            break;
-        }
-        const uint8_t *p = b->data + b->parse;
-        b->parse += h.total;
-        b->done = b->parse;  /* everything is copied: nothing points into b */
+        if (rc == 2) break;  /* not whole yet */
+        const uint8_t *p = sw_server_take(s, &h);
         took = 1;
         sw_relay_server_message(s, c, h.type, p, h.total);
         if (c->c.closing) return -1;

@@ -76,6 +76,13 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
 void sw_routed_after_reply(sw_client *c);
 
 /* merged.c: a SELECT whose shards' answers go through the merger. */
+/* s's next message, for owners that copy what they keep (merges, split
+ * COPYs): 1 whole (*h), 2 header known but not whole yet (room made), 0 no
+ * header yet, -1 s closed (invalid or too big). */
+int sw_server_peek(sw_server *s, sw_msg_hdr *h);
+/* Consume the message sw_server_peek found whole; returns its bytes, valid
+ * until s's buffer is read into again. */
+const uint8_t *sw_server_take(sw_server *s, const sw_msg_hdr *h);
 void sw_merged_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total, bool hidden);
 void sw_merged_server(sw_server *s);
 

@@ -84,7 +84,7 @@ static int rs_child(void *ctx, const ProtobufCMessage *c)
         return select_reads_sharded(r->m, (const PgQuery__SelectStmt *)c, r->sc);
     if (c->descriptor == &pg_query__range_var__descriptor)
         return rv_sharded(r->m, (const PgQuery__RangeVar *)c, r->sc);
-    return sw_mp_each_child(c, rs_child, ctx);
+    return sw_node_each_child(c, rs_child, ctx);
 }
 
 static bool node_reads_sharded(sw_mp *m, const ProtobufCMessage *n, sw_mp_scope *sc)
@@ -98,7 +98,7 @@ static bool select_reads_sharded(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_s
 {
     sw_mp_scope sc = {parent, q->with_clause, {0}};
     rs_ctx r = {m, &sc};
-    return sw_mp_each_child(&q->base, rs_child, &r) != 0;
+    return sw_node_each_child(&q->base, rs_child, &r) != 0;
 }
 
 bool sw_mp_reads_sharded(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_scope *sc)
@@ -197,7 +197,7 @@ bool sw_mp_groups_per_shard(const PgQuery__SelectStmt *q, const sw_mp_tabs *t)
 /* DISTINCT rows never repeat across shards when they include a shard key. */
 static bool distinct_per_shard(const PgQuery__SelectStmt *q, const sw_mp_tabs *t)
 {
-    bool plain = q->n_distinct_clause == 1 && !sw_mp_msg(q->distinct_clause[0]);
+    bool plain = q->n_distinct_clause == 1 && !sw_node_msg(q->distinct_clause[0]);
     if (plain) {
         for (size_t i = 0; i < q->n_target_list; i++)
             if (sw_mp_is_key(t, res_val(q->target_list[i]), false)) return true;
@@ -254,7 +254,7 @@ static int win_child(void *ctx, const ProtobufCMessage *c)
         }
         w->res = 1;
     }
-    return sw_mp_each_child(c, win_child, ctx);
+    return sw_node_each_child(c, win_child, ctx);
 }
 
 int sw_mp_windows(const PgQuery__SelectStmt *q, const sw_mp_tabs *t)
@@ -279,7 +279,7 @@ static int nest_child(void *ctx, const ProtobufCMessage *c)
     nest_ctx *n = ctx;
     if (c->descriptor == &pg_query__select_stmt__descriptor)
         return check_query(n->m, (const PgQuery__SelectStmt *)c, n->sc, false);
-    return sw_mp_each_child(c, nest_child, ctx);
+    return sw_node_each_child(c, nest_child, ctx);
 }
 
 static bool is_setop(const PgQuery__SelectStmt *q)
@@ -356,7 +356,7 @@ static int check_query(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_scope *pare
     if (is_setop(q)) {
         bool union_all = q->op == PG_QUERY__SET_OPERATION__SETOP_UNION && q->all;
         if (union_all && !q->n_sort_clause && !q->limit_count && !q->limit_offset) {
-            if (q->with_clause && sw_mp_each_child(&q->with_clause->base, nest_child, &nc)) return -1;
+            if (q->with_clause && sw_node_each_child(&q->with_clause->base, nest_child, &nc)) return -1;
             if (check_query(m, q->larg, &sc, branch) < 0) return -1;
             return check_query(m, q->rarg, &sc, branch);
         }
@@ -411,13 +411,13 @@ static int check_query(sw_mp *m, const PgQuery__SelectStmt *q, sw_mp_scope *pare
                               "window functions %s are not supported across shards: partition by the shard key",
                               where);
     }
-    return sw_mp_each_child(&q->base, nest_child, &nc) ? -1 : 0;
+    return sw_node_each_child(&q->base, nest_child, &nc) ? -1 : 0;
 }
 
 int sw_mp_check_nested(sw_mp *m)
 {
     nest_ctx nc = {m, &m->scope};
-    return sw_mp_each_child(&m->s->base, nest_child, &nc) ? -1 : 0;
+    return sw_node_each_child(&m->s->base, nest_child, &nc) ? -1 : 0;
 }
 
 int sw_mp_check_setop(sw_mp *m, const PgQuery__SelectStmt *s)

@@ -361,7 +361,7 @@ static int walk_child(void *ctx, const ProtobufCMessage *m)
         if (sl->testexpr && walk_child(ctx, &sl->testexpr->base)) return 1;
         return sublink(w->c, w->L, sl) < 0 ? 1 : 0;
     }
-    return sw_mp_each_child(m, walk_child, ctx);
+    return sw_node_each_child(m, walk_child, ctx);
 }
 
 /* ------------------------------------------------------------ one level */
@@ -439,7 +439,7 @@ static int check_body(co *c, const PgQuery__SelectStmt *q, co_level *L, co_scope
         if (collect(c, L, q->from_clause[i]) < 0) return -1;
     and_chain(L, q->where_clause);
     walk_ctx wc = {c, L};
-    if (sw_mp_each_child(&q->base, walk_child, &wc)) return -1;
+    if (sw_node_each_child(&q->base, walk_child, &wc)) return -1;
 
     /* every sharded item in one group: pairs of rows meet on one shard */
     int first = -1;

@@ -19,6 +19,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "route_int.h"
 #include "sw/merge.h"
 
 #define SW_MP_MAX_TABS 64
@@ -105,12 +106,8 @@ static inline const char *sw_mp_str(const PgQuery__Node *n)
     return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
 }
 
-/* The message a Node holds (its active member), or NULL. */
-const ProtobufCMessage *sw_mp_msg(const PgQuery__Node *n);
-typedef int (*sw_mp_child_fn)(void *ctx, const ProtobufCMessage *m);
-/* Call fn on every message-typed child of m (active oneof members only);
- * stops at the first nonzero return and passes it back. */
-int sw_mp_each_child(const ProtobufCMessage *m, sw_mp_child_fn fn, void *ctx);
+/* The generic tree walk (sw_node_msg, sw_node_each_child) is the router's
+ * (route_int.h). */
 /* Structural equality of two subtrees, ignoring every "location" field. */
 bool sw_mp_equal(const PgQuery__Node *a, const PgQuery__Node *b);
 /* Deep copy of a node (NULL and out of memory recorded when it fails). */

@@ -348,7 +348,7 @@ int sw_mp_plan_select(sw_mp *m)
     if (sw_mp_limit(m, s->limit_count, false, &m->sp->limit) < 0 ||
         sw_mp_limit(m, s->limit_offset, true, &m->sp->offset) < 0)
         return -1;
-    bool plain_distinct = s->n_distinct_clause == 1 && !sw_mp_msg(s->distinct_clause[0]);
+    bool plain_distinct = s->n_distinct_clause == 1 && !sw_node_msg(s->distinct_clause[0]);
     int rc = grouped ? sw_mp_plan_grouped(m, plain_distinct) : plan_rows(m, plain_distinct);
     if (rc < 0) return -1;
     if (spec_trivial(m)) return 1;

@@ -1,52 +1,15 @@
 /*
- * merge_tree.c - parse-tree helpers of the merge planner: the generic
- * walk, structural equality and deep copy over protobuf-c's descriptors (so
- * no case per node type is needed), node builders for the rewrite, and
- * telling aggregate calls from other functions.
+ * merge_tree.c - parse-tree helpers of the merge planner: structural
+ * equality and deep copy over protobuf-c's descriptors (so no case per node
+ * type is needed; the walk itself is the router's sw_node_each_child),
+ * node builders for the rewrite, and telling aggregate calls from other
+ * functions.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "merge_int.h"
-
-const ProtobufCMessage *sw_mp_msg(const PgQuery__Node *n)
-{
-    if (!n || n->node_case == PG_QUERY__NODE__NODE__NOT_SET) return NULL;
-    const ProtobufCFieldDescriptor *f =
-        protobuf_c_message_descriptor_get_field(&pg_query__node__descriptor, (unsigned)n->node_case);
-    if (!f) return NULL;
-    return *(const ProtobufCMessage *const *)((const char *)n + f->offset);
-}
-
-int sw_mp_each_child(const ProtobufCMessage *m, sw_mp_child_fn fn, void *ctx)
-{
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    const char *base = (const char *)m;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + f->quantifier_offset);
-            const ProtobufCMessage *const *arr = *(const ProtobufCMessage *const *const *)(base + f->offset);
-            for (size_t k = 0; k < n; k++) {
-                if (!arr[k]) continue;
-                int rc = fn(ctx, arr[k]);
-                if (rc) return rc;
-            }
-        } else {
-            if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-                *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-                continue;
-            const ProtobufCMessage *c = *(const ProtobufCMessage *const *)(base + f->offset);
-            if (c) {
-                int rc = fn(ctx, c);
-                if (rc) return rc;
-            }
-        }
-    }
-    return 0;
-}
 
 /* ------------------------------------------------------------ equality */
 
@@ -419,7 +382,7 @@ static int find_agg_child(void *ctx, const ProtobufCMessage *c)
         *(const PgQuery__FuncCall **)ctx = (const PgQuery__FuncCall *)c;
         return 1;
     }
-    return sw_mp_each_child(c, find_agg_child, ctx);
+    return sw_node_each_child(c, find_agg_child, ctx);
 }
 
 const PgQuery__FuncCall *sw_mp_find_agg(const PgQuery__Node *n)
@@ -441,7 +404,7 @@ static int sublink_param_child(void *ctx, const ProtobufCMessage *c)
     if (c->descriptor == &pg_query__sub_link__descriptor || c->descriptor == &pg_query__param_ref__descriptor ||
         c->descriptor == &pg_query__select_stmt__descriptor)
         return 1;
-    return sw_mp_each_child(c, sublink_param_child, ctx);
+    return sw_node_each_child(c, sublink_param_child, ctx);
 }
 
 bool sw_mp_has_sublink_or_param(const PgQuery__Node *n)
@@ -457,7 +420,7 @@ static int uses_column_child(void *ctx, const ProtobufCMessage *c)
         const char *last = cr->n_fields ? sw_mp_str(cr->fields[cr->n_fields - 1]) : NULL;
         return last && strcmp(last, (const char *)ctx) == 0;
     }
-    return sw_mp_each_child(c, uses_column_child, ctx);
+    return sw_node_each_child(c, uses_column_child, ctx);
 }
 
 bool sw_mp_uses_column(const PgQuery__Node *n, const char *name)

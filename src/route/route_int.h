@@ -272,6 +272,10 @@ void sw_st_error(sw_actx *a, const char *sqlstate, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The message a Node holds (its active oneof member), or NULL. */
 const ProtobufCMessage *sw_node_msg(const PgQuery__Node *n);
+typedef int (*sw_node_child_fn)(void *ctx, const ProtobufCMessage *m);
+/* Call fn on every message-typed child of m (the active member of a
+ * oneof only); stops at the first nonzero return and passes it back. */
+int sw_node_each_child(const ProtobufCMessage *m, sw_node_child_fn fn, void *ctx);
 /* Record a table reference of scope sc: occurrence index, or -1 (a CTE
  * name, or out of memory). */
 int sw_add_occ(sw_actx *a, const PgQuery__RangeVar *rv, const sw_scope *sc, unsigned flags);

@@ -36,11 +36,7 @@ const ProtobufCMessage *sw_node_msg(const PgQuery__Node *n)
     return *(const ProtobufCMessage *const *)((const char *)n + f->offset);
 }
 
-typedef int (*child_fn)(void *ctx, const ProtobufCMessage *m);
-
-/* Call fn on every message-typed child of m (the active member of a
- * oneof only); stops at the first nonzero return and passes it back. */
-static int for_each_child(const ProtobufCMessage *m, child_fn fn, void *ctx)
+int sw_node_each_child(const ProtobufCMessage *m, sw_node_child_fn fn, void *ctx)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     const char *base = (const char *)m;
@@ -99,7 +95,7 @@ static int find_agg(void *ctx, const ProtobufCMessage *m)
         const char *name = f->n_funcname ? sw_node_str(f->funcname[f->n_funcname - 1]) : NULL;
         if (name && agg_name(name)) return 1;
     }
-    return for_each_child(m, find_agg, ctx);
+    return sw_node_each_child(m, find_agg, ctx);
 }
 
 static bool has_agg(PgQuery__Node *const *v, size_t n)
@@ -189,7 +185,7 @@ static void walk_msg(sw_actx *a, const ProtobufCMessage *m, sw_scope *sc, unsign
         sw_walk_select(a, (const PgQuery__SelectStmt *)m, sc, false);
     } else {
         walk_ctx c = {a, sc, flags};
-        for_each_child(m, walk_child, &c);
+        sw_node_each_child(m, walk_child, &c);
     }
 }
 
@@ -222,7 +218,7 @@ void sw_walk_node(sw_actx *a, const PgQuery__Node *n, sw_scope *sc, unsigned fla
         const ProtobufCMessage *m = sw_node_msg(n);
         if (m) {
             walk_ctx c = {a, sc, flags};
-            for_each_child(m, walk_child, &c);
+            sw_node_each_child(m, walk_child, &c);
         }
     }
     }
