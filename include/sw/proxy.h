@@ -245,8 +245,11 @@ int sw_pool_count_servers(void);
 
 /* Open a new backend connection for p.  NULL on immediate failure. */
 sw_server *sw_server_open(sw_pool *p);
-/* Close a server connection (any state); freed in the close callback. */
+/* Close a server connection (any state); freed in the close callback.  A
+ * linked client is told with SQLSTATE 08006 and `why`. */
 void sw_server_close(sw_server *s, const char *why);
+/* The same with the SQLSTATE the linked client gets (57014 for a timeout). */
+void sw_server_fail(sw_server *s, const char *sqlstate, const char *why);
 /* Send the pool's reset query; the server goes idle when it completes. */
 void sw_server_reset(sw_server *s);
 /* Server side of the relay: process what the backend sent. */

@@ -38,7 +38,9 @@ static void server_free_cb(uv_handle_t *h)
     free(s);
 }
 
-void sw_server_close(sw_server *s, const char *why)
+void sw_server_close(sw_server *s, const char *why) { sw_server_fail(s, "08006", why); }
+
+void sw_server_fail(sw_server *s, const char *sqlstate, const char *why)
 {
     if (s->c.closing) return;
     sw_server_state was = s->state;
@@ -51,7 +53,7 @@ void sw_server_close(sw_server *s, const char *why)
         char msg[256];
         snprintf(msg, sizeof msg, "server connection to node \"%s\" lost: %s", s->pool->node_name,
                  why ? why : "closed");
-        sw_client_server_lost(c, "08006", msg);
+        sw_client_server_lost(c, sqlstate, msg);
     }
     sw_pool_server_gone(s, was == SW_SERVER_CONNECTING || was == SW_SERVER_LOGIN ? "08006" : NULL, why);
     sw_conn_close(&s->c, server_free_cb);
