@@ -98,6 +98,14 @@ static inline uint8_t sw_rd_u8(sw_rd *r)
     return *r->p++;
 }
 
+static inline uint16_t sw_rd_u16(sw_rd *r)
+{
+    if (r->err || r->p + 2 > r->end) { r->err = true; return 0; }
+    uint16_t v = (uint16_t)((uint16_t)r->p[0] << 8 | r->p[1]);
+    r->p += 2;
+    return v;
+}
+
 static inline int16_t sw_rd_i16(sw_rd *r)
 {
     if (r->err || r->p + 2 > r->end) { r->err = true; return 0; }
@@ -208,7 +216,7 @@ typedef struct sw_parse_msg {
     const char *name;
     const char *query;
     size_t query_len;
-    int16_t nparams;
+    uint16_t nparams;            /* 0..65535, as PostgreSQL reads it */
     const uint8_t *param_types;  /* nparams big-endian uint32 OIDs */
 } sw_parse_msg;
 
@@ -216,11 +224,11 @@ typedef struct sw_bind_msg {
     const char *portal;
     const char *stmt;
     size_t tail_off;             /* offset in body of the bytes after the stmt name */
-    int16_t nformats;
+    uint16_t nformats;           /* counts are unsigned 16-bit on the wire */
     const uint8_t *formats;      /* nformats big-endian int16 */
-    int16_t nparams;
+    uint16_t nparams;
     const uint8_t *params;       /* first parameter's length word */
-    int16_t nresult_formats;
+    uint16_t nresult_formats;
     const uint8_t *result_formats;
 } sw_bind_msg;
 
@@ -289,7 +297,7 @@ void sw_build_cancel(sw_wbuf *w, int32_t pid, int32_t key);
 void sw_build_ssl_request(sw_wbuf *w);
 void sw_build_query(sw_wbuf *w, const char *sql, size_t len);
 void sw_build_parse(sw_wbuf *w, const char *name, const char *query, size_t qlen,
-                    int16_t nparams, const uint8_t *param_types);
+                    uint16_t nparams, const uint8_t *param_types);
 void sw_build_target(sw_wbuf *w, uint8_t type, char kind, const char *name); /* Describe/Close */
 void sw_build_password(sw_wbuf *w, const char *password);                     /* 'p' + cstr */
 void sw_build_sasl_initial(sw_wbuf *w, const char *mechanism, const void *data, size_t len);

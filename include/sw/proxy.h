@@ -101,7 +101,7 @@ typedef struct sw_stmt {
     char name[40];         /* server-side name */
     char *query;
     uint32_t query_len;
-    int16_t nparams;
+    uint16_t nparams;
     uint8_t *param_types;  /* 4 * nparams raw bytes */
     uint32_t refs;         /* client names pointing here */
     sw_plan *plan;         /* routing analysis, made at the first Parse under a router */
@@ -128,7 +128,7 @@ typedef struct sw_client_stmt {
 } sw_client_stmt;
 
 /* Register (or find) the statement for a Parse; takes a reference. */
-sw_stmt *sw_stmt_intern(const char *query, size_t qlen, int16_t nparams, const uint8_t *types);
+sw_stmt *sw_stmt_intern(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types);
 /* Drop a reference; frees the statement at zero. */
 void sw_stmt_release(sw_stmt *s);
 /* Hash of a client statement name, the key of sw_client.stmts. */

@@ -155,7 +155,7 @@ sw_client_stmt *sw_client_stmt_find(sw_client *c, const char *name)
 
 /* Record the client's name for a statement.  NULL when out of memory. */
 sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
-                                int16_t nparams, const uint8_t *types)
+                                uint16_t nparams, const uint8_t *types)
 {
     sw_stmt *st = sw_stmt_intern(query, qlen, nparams, types);
     sw_client_stmt *cs = st ? malloc(sizeof *cs) : NULL;

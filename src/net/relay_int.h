@@ -38,7 +38,7 @@ void sw_ensure_prepared(sw_server *s, sw_stmt *st);
 /* The client's names for prepared statements. */
 sw_client_stmt *sw_client_stmt_find(sw_client *c, const char *name);
 sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
-                            int16_t nparams, const uint8_t *types);
+                            uint16_t nparams, const uint8_t *types);
 void sw_client_stmt_drop(sw_client *c, const char *name);
 
 /* The transaction ended: apply or drop the SET/RESET seen in it. */

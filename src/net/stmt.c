@@ -20,7 +20,7 @@ uint64_t sw_stmt_name_hash(const char *name)
     return XXH3_64bits(name, strlen(name));
 }
 
-sw_stmt *sw_stmt_intern(const char *query, size_t qlen, int16_t nparams, const uint8_t *types)
+sw_stmt *sw_stmt_intern(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types)
 {
     XXH3_state_t st;
     XXH3_128bits_reset(&st);

@@ -135,13 +135,13 @@ void sw_build_query(sw_wbuf *w, const char *sql, size_t len)
 
 /* Parse; param_types holds nparams big-endian OIDs exactly as received. */
 void sw_build_parse(sw_wbuf *w, const char *name, const char *query, size_t qlen,
-                    int16_t nparams, const uint8_t *param_types)
+                    uint16_t nparams, const uint8_t *param_types)
 {
     sw_msg_begin(w, SW_FE_PARSE);
     sw_wbuf_cstr(w, name);
     sw_wbuf_put(w, query, qlen);
     sw_wbuf_u8(w, 0);
-    sw_wbuf_i16(w, nparams);
+    sw_wbuf_i16(w, (int16_t)nparams);
     if (nparams > 0) sw_wbuf_put(w, param_types, (size_t)nparams * 4);
     sw_msg_end(w);
 }

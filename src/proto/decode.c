@@ -37,8 +37,7 @@ int sw_parse_decode(const uint8_t *body, size_t len, sw_parse_msg *out)
     sw_rd_init(&r, body, len);
     out->name = sw_rd_cstr(&r, NULL);
     out->query = sw_rd_cstr(&r, &out->query_len);
-    out->nparams = sw_rd_i16(&r);
-    if (out->nparams < 0) return -EBADMSG;
+    out->nparams = sw_rd_u16(&r);
     out->param_types = sw_rd_bytes(&r, (size_t)out->nparams * 4);
     return rd_done(&r);
 }
@@ -60,11 +59,10 @@ int sw_bind_decode(const uint8_t *body, size_t len, sw_bind_msg *out)
     out->stmt = sw_rd_cstr(&r, NULL);
     out->tail_off = (size_t)(r.p - body);
 
-    out->nformats = sw_rd_i16(&r);
-    if (out->nformats < 0) return -EBADMSG;
+    out->nformats = sw_rd_u16(&r);
     out->formats = sw_rd_bytes(&r, (size_t)out->nformats * 2);
-    out->nparams = sw_rd_i16(&r);
-    if (r.err || out->nparams < 0) return -EBADMSG;
+    out->nparams = sw_rd_u16(&r);
+    if (r.err) return -EBADMSG;
     if (out->nformats > 1 && out->nformats != out->nparams) return -EBADMSG;
     /* sw_bind_param promises callers 0 or 1, so other codes stop here. */
     for (int i = 0; i < out->nformats; i++)
@@ -73,8 +71,7 @@ int sw_bind_decode(const uint8_t *body, size_t len, sw_bind_msg *out)
     out->params = r.p;
     for (int i = 0; i < out->nparams; i++) skip_param(&r);
 
-    out->nresult_formats = sw_rd_i16(&r);
-    if (out->nresult_formats < 0) return -EBADMSG;
+    out->nresult_formats = sw_rd_u16(&r);
     out->result_formats = sw_rd_bytes(&r, (size_t)out->nresult_formats * 2);
     return rd_done(&r);
 }

@@ -988,11 +988,23 @@ static void test_parse_roundtrip(void **state)
     check_truncations(dec_parse, m.body, m.len);
     sw_wbuf_free(&w);
 
-    /* A negative count, and a count claiming more OIDs than present. */
+    /* Counts are unsigned: 0xffff claims 65535 OIDs that are not there, as
+     * does a count of 2 with one OID. */
     static const uint8_t neg[] = "s\0q\0\xff\xff";
     assert_int_equal(sw_parse_decode(neg, sizeof neg - 1, &p), -EBADMSG);
     static const uint8_t more[] = "s\0q\0\x00\x02\x00\x00\x00\x17";
     assert_int_equal(sw_parse_decode(more, sizeof more - 1, &p), -EBADMSG);
+
+    /* PostgreSQL reads the count as unsigned 16-bit: 40000 types decode. */
+    sw_wbuf big;
+    sw_wbuf_init(&big);
+    sw_wbuf_put(&big, "s\0q\0", 4);
+    sw_wbuf_i16(&big, (int16_t)40000);
+    for (int i = 0; i < 40000; i++) sw_wbuf_i32(&big, 23);
+    assert_int_equal(sw_parse_decode(big.data, big.len, &p), 0);
+    assert_int_equal(p.nparams, 40000);
+    assert_ptr_equal(p.param_types + 4 * 40000, big.data + big.len);
+    sw_wbuf_free(&big);
 }
 
 /* ------------------------------------------------------------ Bind */
@@ -1144,7 +1156,7 @@ static void test_bind_invalid(void **state)
     static const int32_t v[] = {1, 2, 3};
     assert_int_equal(bind_raw(3, f01, 3, 3, v, 3, 0), 0);  /* the valid baseline */
     assert_int_equal(bind_raw(2, f01, 2, 3, v, 3, 0), -EBADMSG);   /* nformats not 0/1/nparams */
-    assert_int_equal(bind_raw(-1, f01, 0, 3, v, 3, 0), -EBADMSG);  /* negative counts */
+    assert_int_equal(bind_raw(-1, f01, 0, 3, v, 3, 0), -EBADMSG);  /* 65535 counted, none present */
     assert_int_equal(bind_raw(0, f01, 0, -1, v, 0, 0), -EBADMSG);
     assert_int_equal(bind_raw(0, f01, 0, 3, v, 3, -1), -EBADMSG);
     assert_int_equal(bind_raw(0, f01, 0, 4, v, 3, 0), -EBADMSG);   /* fewer params than counted */
@@ -1156,6 +1168,25 @@ static void test_bind_invalid(void **state)
     assert_int_equal(bind_raw(0, f01, 0, 1, huge, 1, 0), -EBADMSG);
     static const int16_t f2[] = {2};
     assert_int_equal(bind_raw(1, f2, 1, 3, v, 3, 0), -EBADMSG);    /* unknown format code */
+    /* 40000 parameters (PostgreSQL accepts up to 65535): counts are unsigned. */
+    {
+        sw_wbuf bw;
+        sw_wbuf_init(&bw);
+        sw_wbuf_put(&bw, "\0s\0", 3);
+        sw_wbuf_i16(&bw, 0);
+        sw_wbuf_i16(&bw, (int16_t)40000);
+        for (int i = 0; i < 40000; i++) sw_wbuf_i32(&bw, -1);
+        sw_wbuf_i16(&bw, 0);
+        sw_bind_msg bm;
+        assert_int_equal(sw_bind_decode(bw.data, bw.len, &bm), 0);
+        assert_int_equal(bm.nparams, 40000);
+        const uint8_t *val;
+        int32_t vlen;
+        int16_t fmt;
+        assert_int_equal(sw_bind_param(&bm, bw.data + bw.len, 39999, &val, &vlen, &fmt), 0);
+        assert_int_equal(vlen, -1);
+        sw_wbuf_free(&bw);
+    }
     static const int16_t fneg[] = {-1};
     assert_int_equal(bind_raw(1, fneg, 1, 3, v, 3, 0), -EBADMSG);
 
