@@ -24,6 +24,7 @@
 #include "sw/admin.h"
 #include "sw/auth.h"
 #include "sw/conf.h"
+#include "sw/ledger.h"
 #include "sw/map.h"
 #include "sw/proto.h"
 #include "sw/session.h"
@@ -145,29 +146,6 @@ typedef enum sw_server_state {
     SW_SERVER_CLOSING
 } sw_server_state;
 
-/* What the server owes us in reply to something we sent, in order. */
-typedef enum sw_expect_kind {
-    SW_EXP_PARSE, SW_EXP_BIND, SW_EXP_DESCRIBE, SW_EXP_EXECUTE, SW_EXP_CLOSE,
-    SW_EXP_SYNC, SW_EXP_QUERY, SW_EXP_FUNCTION,
-    SW_EXP_FAKE            /* no server reply: shardwire answers the client itself */
-} sw_expect_kind;
-
-typedef struct sw_expect {
-    uint8_t kind;
-    bool hidden;           /* reply belongs to shardwire, not the client: swallow it */
-    uint8_t fake_type;     /* SW_EXP_FAKE: '1' ParseComplete, '3' CloseComplete, 'E' error */
-    uint64_t stmt_id;      /* SW_EXP_PARSE: forget it on the server if the Parse fails */
-    uint64_t name_hash;    /* SW_EXP_PARSE from the client: its name, dropped on failure */
-    char *error;           /* SW_EXP_FAKE 'E': "SQLSTATE\0message" (owned) */
-} sw_expect;
-
-typedef struct sw_expectq {
-    sw_expect *items;
-    uint32_t cap;          /* power of two */
-    uint32_t head;
-    uint32_t count;
-} sw_expectq;
-
 struct sw_server {
     sw_conn c;
     sw_server_state state;
@@ -179,8 +157,13 @@ struct sw_server {
     bool dead;             /* connection lost or unusable: never reuse */
     sw_map stmts;          /* sw_stmt ids prepared on this connection */
     sw_paramset applied;   /* settings shardwire established here */
-    sw_expectq expect;
-    int parses_unconfirmed;/* hidden Parses sent and not yet answered */
+    sw_ledger owed;        /* what it owes, request by request (ledger.h) */
+    bool faulted;          /* its replies no longer fit what it owes: close it */
+    char fault_state[6];   /* ...with this SQLSTATE and message for its client */
+    char fault_msg[224];
+    char fatal_state[6];   /* a FATAL it sent before going away, or "" */
+    char *fatal_msg;
+    bool fatal_forwarded;  /* ...and the client saw it (session mode) */
     uint64_t last_used_ms;
     uint64_t connect_start_ms; /* for the connect timeout (checked by the janitor) */
     sw_scram_client *scram;
@@ -322,6 +305,7 @@ struct sw_client {
     int copy_key_pos;      /* COPY without a column list: key position + 1 once looked up */
     char *begin_sql;       /* the client's BEGIN, replayed on servers joining the transaction */
     bool proxy_failed;     /* shardwire refused a statement inside the transaction */
+    char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */
     char *shard_override;  /* SET shardwire.shard */
     char *key_override;    /* SET shardwire.sharding_key */
     bool overrides_local;  /* set with SET LOCAL: cleared when the transaction ends */
@@ -354,8 +338,10 @@ struct sw_client {
 void sw_client_server_ready(sw_client *c, sw_server *s);
 /* The pool could not provide a server. */
 void sw_client_server_failed(sw_client *c, const char *sqlstate, const char *msg);
-/* The linked server died under the client. */
-void sw_client_server_lost(sw_client *c, const char *sqlstate, const char *msg);
+/* The linked server s died under the client: every reply it still owed the
+ * client is answered (an error per batch, a ReadyForQuery per Sync), the
+ * transaction, if any, is failed from the client's view. */
+void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, const char *msg);
 /* Client side of the relay: process what the client sent. */
 void sw_client_process(sw_client *c);
 /* Unlink the server at the end of a transaction (transaction pooling). */

@@ -87,6 +87,7 @@ static void client_free_cb(uv_handle_t *h)
     sw_paramset_free(&c->wanted);
     sw_sessops_clear(&c->pending);
     free(c->pending.ops);
+    free(c->lost_msg);
     free(c->begin_sql);
     free(c->shard_override);
     free(c->key_override);
@@ -109,7 +110,7 @@ void sw_client_close(sw_client *c, const char *why)
     } else if (c->server) {
         sw_server *s = c->server;
         sw_conn_detach_input(&c->c, &s->c);
-        bool clean = s->txn_status == 'I' && s->expect.count == 0 && !s->c.stream_left &&
+        bool clean = s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && !s->c.stream_left &&
                      !c->c.stream_left;
         sw_client_unlink(c, clean);
     }
@@ -136,7 +137,7 @@ void sw_client_drain_all(void)
     for (sw_client *c = sw_g.clients; c; c = next) {
         next = c->next;
         bool busy = c->routed ? (c->n_links > 0 || c->txn_status != 'I')
-                              : c->server && (c->server->txn_status != 'I' || c->server->expect.count > 0);
+                              : c->server && (c->server->txn_status != 'I' || !sw_ledger_quiet(&c->server->owed));
         if (busy) {
             c->terminate_after_txn = true;
         } else {
@@ -282,7 +283,7 @@ static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len
             sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
             for (int i = 0; i < SW_MAX_NODES && target->n_links; i++) {
                 sw_server *ls = target->link[i];
-                if (ls && ls->expect.count > 0) sw_cancel_forward(ls);
+                if (ls && !sw_ledger_quiet(&ls->owed)) sw_cancel_forward(ls);
             }
         } else if (target && target->server) {
             sw_info("cancel request for client %s pid=%d", target->addr, target->pid);

@@ -235,6 +235,7 @@ static void end_copy(sw_copyin *cf, bool fail)
             sw_build_empty(w, SW_FE_COPY_DONE);
         }
         sw_out_gen_done(&t->s->c, start);
+        sw_ledger_copy_end(&t->s->owed);
     }
     cf->state = CF_ENDING;
     flush_targets(cf);
@@ -270,12 +271,12 @@ int sw_copyin_begin(sw_client *c, sw_server *const *servers, const int *nodes, c
         if (cf->own_txn) {
             sw_build_query(w, "BEGIN", 5);
             sw_out_gen_done(&s->c, start);
-            sw_expect_push(s, SW_EXP_QUERY, true);
+            sw_owe(s, SW_OWE_QUERY, true);
             start = w->len;
         }
         sw_build_query(w, sqls[i], strlen(sqls[i]));
         sw_out_gen_done(&s->c, start);
-        sw_expect_push(s, SW_EXP_QUERY, false);
+        sw_owe(s, SW_OWE_QUERY, false);
     }
     c->copyin = cf;
     c->server = servers[0];
@@ -456,7 +457,7 @@ static void progress(sw_client *c)
             const char *q = cf->failed ? "ROLLBACK" : "COMMIT";
             sw_build_query(w, q, strlen(q));
             sw_out_gen_done(&s->c, start);
-            sw_expect_push(s, SW_EXP_QUERY, true);
+            sw_owe(s, SW_OWE_QUERY, true);
         }
         cf->state = CF_FINISHING;
         flush_targets(cf);
@@ -464,7 +465,7 @@ static void progress(sw_client *c)
     }
     if (cf->state == CF_FINISHING) {
         for (int i = 0; i < cf->n; i++)
-            if (cf->t[i].s->expect.count > 0) return;
+            if (!sw_ledger_quiet(&cf->t[i].s->owed)) return;
         reply(c);
     }
 }

@@ -27,68 +27,60 @@
 
 #include "relay_int.h"
 
-/* ---------------------------------------------------------------- expect queue */
-
-sw_expect *sw_expect_push(sw_server *s, uint8_t kind, bool hidden)
-{
-    sw_expectq *q = &s->expect;
-    if (q->count == q->cap) {
-        uint32_t ncap = q->cap ? q->cap * 2 : 16;
-        sw_expect *ni = malloc(ncap * sizeof *ni);
-        if (!ni) return NULL;
-        for (uint32_t i = 0; i < q->count; i++) ni[i] = q->items[(q->head + i) & (q->cap - 1)];
-        free(q->items);
-        q->items = ni;
-        q->cap = ncap;
-        q->head = 0;
-    }
-    sw_expect *e = &q->items[(q->head + q->count) & (q->cap - 1)];
-    q->count++;
-    memset(e, 0, sizeof *e);
-    e->kind = kind;
-    e->hidden = hidden;
-    return e;
-}
-
-
-void sw_expect_pop(sw_server *s)
-{
-    sw_expectq *q = &s->expect;
-    sw_expect *e = &q->items[q->head];
-    if (e->kind == SW_EXP_PARSE && e->hidden) s->parses_unconfirmed--;
-    free(e->error);
-    e->error = NULL;
-    q->head = (q->head + 1) & (q->cap - 1);
-    q->count--;
-}
+/* ---------------------------------------------------------------- the ledger */
 
 static void client_stmt_drop_hash(sw_client *c, uint64_t name_hash, uint64_t stmt_id);
 
-/* A Parse we sent failed or was skipped: the server does not have the
- * statement, and a client Parse that failed leaves no name behind. */
-static void parse_failed(sw_server *s, sw_expect *e)
+/* An entry left s's ledger.  A Parse that failed, was skipped or was lost
+ * with the connection did not prepare its statement there, and a client's
+ * name it would have created does not exist (PostgreSQL would not have
+ * it): both records follow. */
+void sw_server_retire_cb(void *ctx, const sw_owed *e, sw_retire how)
 {
-    sw_map_del(&s->stmts, e->stmt_id);
-    if (e->name_hash && s->client) client_stmt_drop_hash(s->client, e->name_hash, e->stmt_id);
+    sw_server *s = ctx;
+    if (how == SW_RETIRE_OK || how == SW_RETIRE_ABSORBED) return;
+    bool creates = e->kind == SW_OWE_PARSE || (e->kind == SW_OWE_FAKE && e->fake_type == SW_BE_PARSE_COMPLETE);
+    if (e->kind == SW_OWE_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
+    if (creates && e->name_hash && s->client) client_stmt_drop_hash(s->client, e->name_hash, e->stmt_id);
 }
 
-/* After an error the server skips everything up to Sync: so do we.  Parses
- * it skipped never prepared their statements. */
-static void expect_skip_to_sync(sw_server *s)
+void sw_server_fault(sw_server *s, const char *sqlstate, const char *msg)
 {
-    sw_expect *e;
-    while ((e = sw_expect_head(s)) && e->kind != SW_EXP_SYNC && e->kind != SW_EXP_QUERY) {
-        if (e->kind == SW_EXP_PARSE && e->stmt_id) parse_failed(s, e);
-        sw_expect_pop(s);
-    }
+    if (s->faulted) return;
+    s->faulted = true;
+    snprintf(s->fault_state, sizeof s->fault_state, "%s", sqlstate);
+    snprintf(s->fault_msg, sizeof s->fault_msg, "%s", msg);
 }
 
-/* Emit the fake replies now at the head of the queue. */
+bool sw_server_check_fault(sw_server *s)
+{
+    if (!s || !s->faulted || s->c.closing) return false;
+    char msg[sizeof s->fault_msg];
+    char state[6];
+    memcpy(msg, s->fault_msg, sizeof msg);
+    memcpy(state, s->fault_state, sizeof state);
+    sw_server_fail(s, state, msg);
+    return true;
+}
+
+bool sw_owe_stmt(sw_server *s, sw_owe_kind kind, bool hidden, uint64_t stmt_id, uint64_t name_hash)
+{
+    sw_owed e = {.kind = (uint8_t)kind, .owner = hidden ? SW_OWNER_PROXY : SW_OWNER_CLIENT,
+                 .stmt_id = stmt_id, .name_hash = name_hash};
+    if (sw_ledger_push(&s->owed, &e) >= 0) return true;
+    sw_server_fault(s, "08P01", "a request cannot be accounted for on this server connection "
+                                "(sent during COPY, while the server skips to Sync, or out of memory)");
+    return false;
+}
+
+bool sw_owe(sw_server *s, sw_owe_kind kind, bool hidden) { return sw_owe_stmt(s, kind, hidden, 0, 0); }
+
+/* Emit the fake replies now at the head of the ledger. */
 void sw_emit_fakes(sw_server *s)
 {
     sw_client *c = s->client;
-    sw_expect *e;
-    while ((e = sw_expect_head(s)) && e->kind == SW_EXP_FAKE) {
+    sw_owed *e;
+    while ((e = sw_ledger_fake(&s->owed))) {
         if (c) {
             sw_wbuf *w = sw_out_gen(&c->c);
             size_t start = w->len;
@@ -100,17 +92,20 @@ void sw_emit_fakes(sw_server *s)
             }
             sw_out_gen_done(&c->c, start);
         }
-        sw_expect_pop(s);
+        sw_ledger_pop_fake(&s->owed);
     }
 }
 
 /* ---------------------------------------------------------------- helpers */
 
-void sw_push_fake(sw_server *s, uint8_t type)
+void sw_push_fake_named(sw_server *s, uint8_t type, uint64_t name_hash, uint64_t stmt_id)
 {
-    sw_expect *e = sw_expect_push(s, SW_EXP_FAKE, false);
-    if (e) e->fake_type = type;
+    sw_owed e = {.kind = SW_OWE_FAKE, .owner = SW_OWNER_CLIENT, .fake_type = type,
+                 .name_hash = name_hash, .stmt_id = stmt_id};
+    if (sw_ledger_push(&s->owed, &e) < 0) sw_server_fault(s, "53200", "out of memory");
 }
+
+void sw_push_fake(sw_server *s, uint8_t type) { sw_push_fake_named(s, type, 0, 0); }
 
 /* A proxy-detected error in the middle of an extended-protocol batch: the
  * client sees it in order, then everything up to its Sync is dropped, as
@@ -118,18 +113,16 @@ void sw_push_fake(sw_server *s, uint8_t type)
 void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
 {
     sw_server *s = c->server;
-    sw_expect *e = sw_expect_push(s, SW_EXP_FAKE, false);
-    if (!e) return;
-    e->fake_type = 'E';
-    size_t a = strlen(sqlstate), b = strlen(msg);
-    e->error = malloc(a + b + 2);
-    if (e->error) {
-        memcpy(e->error, sqlstate, a + 1);
-        memcpy(e->error + a + 1, msg, b + 1);
-    } else {
-        e->fake_type = '3';
-    }
     c->skip_until_sync = true;
+    size_t a = strlen(sqlstate), b = strlen(msg);
+    sw_owed e = {.kind = SW_OWE_FAKE, .owner = SW_OWNER_CLIENT, .fake_type = 'E', .error = malloc(a + b + 2)};
+    if (!e.error) {
+        sw_server_fault(s, "53200", "out of memory");
+        return;
+    }
+    memcpy(e.error, sqlstate, a + 1);
+    memcpy(e.error + a + 1, msg, b + 1);
+    if (sw_ledger_push(&s->owed, &e) < 0) sw_server_fault(s, "53200", "out of memory");
 }
 
 /* Make sure the statement exists on the server, preparing it (hidden) first
@@ -141,10 +134,11 @@ void sw_ensure_prepared(sw_server *s, sw_stmt *st)
     size_t start = w->len;
     sw_build_parse(w, st->name, st->query, st->query_len, st->nparams, st->param_types);
     sw_out_gen_done(&s->c, start);
-    sw_map_put(&s->stmts, st->id, st);
-    sw_expect *e = sw_expect_push(s, SW_EXP_PARSE, true);
-    if (e) e->stmt_id = st->id;
-    s->parses_unconfirmed++;
+    if (sw_map_put(&s->stmts, st->id, st) != 0) {
+        sw_server_fault(s, "53200", "out of memory");
+        return;
+    }
+    sw_owe_stmt(s, SW_OWE_PARSE, true, st->id, 0);
 }
 
 sw_client_stmt *sw_client_stmt_find(sw_client *c, const char *name)
@@ -209,9 +203,10 @@ void sw_relay_linked(sw_client *c, sw_server *s)
         w->len = start;
     } else {
         sw_out_gen_done(&s->c, start);
-        sw_expect_push(s, SW_EXP_QUERY, true);
+        sw_owe(s, SW_OWE_QUERY, true);
     }
-    sw_paramset_copy(&s->applied, &c->wanted);
+    if (sw_paramset_copy(&s->applied, &c->wanted) != 0)
+        sw_server_fault(s, "53200", "out of memory recording session settings");
 }
 
 void sw_client_unlink(sw_client *c, bool clean)
@@ -276,34 +271,88 @@ void sw_discard_client_input(sw_client *c)
     if (!c->c.out.writing) b->done = b->parse;
 }
 
-void sw_client_server_lost(sw_client *c, const char *sqlstate, const char *msg)
+/* What a dead server still owed the client, answered by shardwire. */
+typedef struct lost_reply {
+    sw_wbuf *w;
+    const char *sqlstate, *msg;
+    char status;
+    bool error_sent;       /* the batch in progress had its error already (fan-out) */
+    int n;
+} lost_reply;
+
+static void lost_owe(void *ctx, char what)
 {
-    sw_server *s = c->server;
-    if (c->routed) {
-        /* The transaction is broken on every node it touched. */
-        bool fanning = c->fan.active;
-        sw_routed_unlink_all(c, false);
-        c->txn_status = 'I';
-        free(c->begin_sql);
-        c->begin_sql = NULL;
-        c->proxy_failed = false;
-        (void)fanning;
-    } else if (s) {
-        c->server = NULL;
-        s->client = NULL;
+    lost_reply *x = ctx;
+    x->n++;
+    if (what == 'Z') {
+        sw_build_ready(x->w, x->status);
+        x->error_sent = false;
+    } else if (!x->error_sent) {
+        sw_build_error(x->w, 'E', "ERROR", x->sqlstate, x->msg, NULL, NULL);
     }
-    sw_discard_client_input(c);
-    c->skip_until_sync = false;
-    c->held = false;
-    sw_sessops_clear(&c->pending);
-    c->txn_status = 'I';
-    if (c->pool && c->pool->mode == SW_POOL_SESSION) {
-        sw_client_error(c, "FATAL", sqlstate, msg, NULL);
+}
+
+/* The linked server that owes the client replies: s itself, or in a
+ * fan-out or multi-node transaction another one (the transaction is lost
+ * on all of them, and they all go). */
+static sw_server *owing_server(sw_client *c, sw_server *s)
+{
+    if (sw_ledger_owes_client(&s->owed)) return s;
+    for (int i = 0; i < c->fan.n && c->fan.active; i++)
+        if (c->fan.srv[i] && sw_ledger_owes_client(&c->fan.srv[i]->owed)) return c->fan.srv[i];
+    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
+        if (c->link[i] && sw_ledger_owes_client(&c->link[i]->owed)) return c->link[i];
+    if (c->server && sw_ledger_owes_client(&c->server->owed)) return c->server;
+    return NULL;
+}
+
+void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, const char *msg)
+{
+    if (s->fatal_state[0]) {
+        sqlstate = s->fatal_state;
+        if (s->fatal_msg) msg = s->fatal_msg;
+    }
+    if (s->pool->mode == SW_POOL_SESSION) {
+        /* The session is gone with its server, as with PostgreSQL. */
+        if (!s->fatal_forwarded) sw_client_error(c, "FATAL", sqlstate, msg, NULL);
+        else sw_out_flush(&c->c);
         sw_client_close(c, NULL);
         return;
     }
-    sw_client_set_state(c, SW_CLIENT_IDLE);
-    sw_client_error(c, "ERROR", sqlstate, msg, NULL);
+    bool in_txn = c->txn_status != 'I';
+    lost_reply x = {.w = sw_out_gen(&c->c), .sqlstate = sqlstate, .msg = msg, .status = in_txn ? 'E' : 'I',
+                    .error_sent = c->fan.active && c->fan.error_sent};
+    size_t start = x.w->len;
+    sw_server *owing = owing_server(c, s);
+    bool open = owing && sw_ledger_lost(&owing->owed, lost_owe, &x);
+    sw_out_gen_done(&c->c, start);
+    if (c->routed) {
+        sw_routed_unlink_all(c, false);  /* the transaction is broken on every node it touched */
+        free(c->begin_sql);
+        c->begin_sql = NULL;
+    } else if (c->server) {
+        c->server->client = NULL;
+        c->server = NULL;
+    }
+    s->client = NULL;
+    c->held = false;
+    c->skip_until_sync = open;
+    sw_sessops_clear(&c->pending);
+    c->txn_failed = false;
+    if (in_txn) {
+        /* Failed from the client's view, as after an error: statements get
+         * 25P02 until it ends the transaction, which rolls back. */
+        c->proxy_failed = true;
+        c->txn_status = 'E';
+        if (x.n == 0) {
+            free(c->lost_msg);
+            c->lost_msg = strdup(msg);
+        }
+    } else {
+        c->txn_status = 'I';
+    }
+    if (c->state == SW_CLIENT_ACTIVE || c->state == SW_CLIENT_WAITING) sw_client_set_state(c, SW_CLIENT_IDLE);
+    if (sw_out_flush(&c->c) < 0) sw_client_close(c, "write failed");
 }
 
 void sw_client_protocol_error(sw_client *c, const char *msg)
@@ -355,7 +404,7 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     }
     if (!m.name[0]) {  /* the unnamed statement lives on the server only */
         fwd(c, p, total);
-        sw_expect_push(s, SW_EXP_PARSE, false);
+        sw_owe(s, SW_OWE_PARSE, false);
         return;
     }
     char msg[160];
@@ -370,7 +419,7 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
         return;
     }
     if (sw_map_get(&s->stmts, st->id)) {
-        sw_push_fake(s, SW_BE_PARSE_COMPLETE);
+        sw_push_fake_named(s, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(m.name), st->id);
         return;
     }
     /* Rename: new header and name, then the original query and types. */
@@ -383,12 +432,11 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     sw_wbuf_cstr(w, st->name);
     sw_out_gen_done(&s->c, start);
     sw_out_src(&s->c, &c->c, tail, tail_len);
-    sw_map_put(&s->stmts, st->id, st);
-    sw_expect *e = sw_expect_push(s, SW_EXP_PARSE, false);
-    if (e) {
-        e->stmt_id = st->id;
-        e->name_hash = sw_stmt_name_hash(m.name);
+    if (sw_map_put(&s->stmts, st->id, st) != 0) {
+        sw_server_fault(s, "53200", "out of memory");
+        return;
     }
+    sw_owe_stmt(s, SW_OWE_PARSE, false, st->id, sw_stmt_name_hash(m.name));
 }
 
 static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
@@ -401,7 +449,7 @@ static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
     }
     if (!m.stmt[0]) {
         fwd(c, p, total);
-        sw_expect_push(s, SW_EXP_BIND, false);
+        sw_owe(s, SW_OWE_BIND, false);
         return;
     }
     sw_client_stmt *cs = sw_client_stmt_find(c, m.stmt);
@@ -422,7 +470,7 @@ static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
     sw_wbuf_cstr(w, cs->stmt->name);
     sw_out_gen_done(&s->c, start);
     sw_out_src(&s->c, &c->c, tail, tail_len);
-    sw_expect_push(s, SW_EXP_BIND, false);
+    sw_owe(s, SW_OWE_BIND, false);
 }
 
 static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
@@ -433,10 +481,11 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
         sw_client_protocol_error(c, type == SW_FE_DESCRIBE ? "invalid Describe message" : "invalid Close message");
         return;
     }
-    uint8_t kind = type == SW_FE_DESCRIBE ? SW_EXP_DESCRIBE : SW_EXP_CLOSE;
+    sw_owe_kind kind = type == SW_FE_CLOSE ? SW_OWE_CLOSE
+                     : m.kind == 'S' ? SW_OWE_DESCRIBE_STMT : SW_OWE_DESCRIBE_PORTAL;
     if (m.kind != 'S' || !m.name[0]) {
         fwd(c, p, total);
-        sw_expect_push(s, kind, false);
+        sw_owe(s, kind, false);
         return;
     }
     sw_client_stmt *cs = sw_client_stmt_find(c, m.name);
@@ -456,7 +505,7 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     size_t start = w->len;
     sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
     sw_out_gen_done(&s->c, start);
-    sw_expect_push(s, SW_EXP_DESCRIBE, false);
+    sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
 }
 
 /* Between transactions, statement bookkeeping needs no server: a named
@@ -517,6 +566,92 @@ static bool answer_locally(sw_client *c, uint8_t type, const uint8_t *p, uint32_
     }
     if (type == SW_FE_FLUSH) return true;  /* output is flushed after the batch anyway */
     return false;
+}
+
+/* Whether sql is one COMMIT/END or ROLLBACK/ABORT (not ROLLBACK TO):
+ * what PostgreSQL accepts in a failed transaction. */
+static bool is_txn_exit(const char *sql, bool *commit)
+{
+    PgQueryParseResult r = pg_query_parse(sql);
+    bool yes = false;
+    if (!r.error && r.parse_tree) {
+        const char *t = r.parse_tree;
+        const char *first = strstr(t, "\"stmt\":");
+        bool one = first && !strstr(first + 7, "\"stmt\":");
+        bool c = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_COMMIT\"") != NULL;
+        bool rb = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_ROLLBACK\"") != NULL;
+        yes = one && (c || rb);
+        *commit = c;
+    }
+    pg_query_free_parse_result(r);
+    return yes;
+}
+
+/* The client's transaction failed under it (its server died): until it
+ * ends the transaction, statements get 25P02 like in any failed
+ * transaction, and its COMMIT or ROLLBACK is answered ROLLBACK.  Returns
+ * true when the message was answered here. */
+static bool answer_failed_txn(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    static const char aborted[] = "current transaction is aborted, commands ignored until end of transaction block";
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    const char *state = c->lost_msg ? "08006" : "25P02";
+    const char *msg = c->lost_msg ? c->lost_msg : aborted;
+    bool commit;
+    switch (type) {
+    case SW_FE_QUERY: {
+        sw_query_msg q;
+        if (sw_query_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &q) < 0) return false;
+        if (is_txn_exit(q.sql, &commit)) {
+            sw_build_command_complete(w, "ROLLBACK");
+            c->proxy_failed = false;
+            c->txn_status = 'I';
+        } else {
+            sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        }
+        sw_build_ready(w, c->txn_status);
+        break;
+    }
+    case SW_FE_PARSE: {
+        sw_parse_msg m;
+        if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) return false;
+        if (is_txn_exit(m.query, &commit)) {
+            /* Run by a server outside any transaction from here on. */
+            c->proxy_failed = false;
+            c->txn_status = 'I';
+            free(c->lost_msg);
+            c->lost_msg = NULL;
+            return false;
+        }
+        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        c->skip_until_sync = true;
+        break;
+    }
+    case SW_FE_SYNC:
+        sw_build_ready(w, 'E');
+        c->skip_until_sync = false;
+        break;
+    case SW_FE_FUNCTION_CALL:
+        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        sw_build_ready(w, 'E');
+        break;
+    case SW_FE_FLUSH:
+    case SW_FE_COPY_DATA:
+    case SW_FE_COPY_DONE:
+    case SW_FE_COPY_FAIL:
+        break;  /* nothing to say, as PostgreSQL */
+    default:    /* Bind, Describe, Execute, Close: part of a batch that fails */
+        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        c->skip_until_sync = true;
+        break;
+    }
+    sw_out_gen_done(&c->c, start);
+    if (w->len > start && c->lost_msg) {
+        free(c->lost_msg);
+        c->lost_msg = NULL;
+    }
+    return true;
 }
 
 /* The first step of both client loops: pass through the rest of a large
@@ -583,7 +718,7 @@ void sw_relay_client(sw_client *c)
     while (!c->c.closing && !c->c.paused) {
         if (c->state == SW_CLIENT_WAITING) return;
         if (c->held) {
-            if (c->server && c->server->parses_unconfirmed > 0) break;
+            if (c->server && c->server->owed.n_proxy_parses > 0) break;
             c->held = false;
         }
         sw_server *s = c->server;
@@ -597,6 +732,11 @@ void sw_relay_client(sw_client *c)
             b->parse += h.total;
             continue;
         }
+        if (!s && avail >= h.total && c->proxy_failed &&
+            answer_failed_txn(c, h.type, b->data + b->parse, h.total)) {
+            b->parse += h.total;
+            continue;
+        }
         if (!s) {
             if (c->terminate_after_txn) {
                 sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);
@@ -607,7 +747,7 @@ void sw_relay_client(sw_client *c)
             return;
         }
         if (!sw_out_room(&s->c)) break;
-        if (s->applied.fp != c->wanted.fp && s->txn_status == 'I' && s->expect.count == 0)
+        if (s->applied.fp != c->wanted.fp && s->txn_status == 'I' && sw_ledger_quiet(&s->owed))
             sw_relay_linked(c, s);  /* settings changed between transactions (RESET) */
         if (avail < h.total) {
             bool streamable = h.type == SW_FE_COPY_DATA;
@@ -627,7 +767,7 @@ void sw_relay_client(sw_client *c)
         }
         const uint8_t *p = b->data + b->parse;
         b->parse += h.total;
-        sw_debug("C>%c pid=%d len=%u exp=%u", h.type, c->pid, h.total, s->expect.count);
+        sw_debug("C>%c pid=%d len=%u owed=%u", h.type, c->pid, h.total, s->owed.count);
         switch (h.type) {
         case SW_FE_QUERY: {
             sw_query_msg q;
@@ -637,7 +777,7 @@ void sw_relay_client(sw_client *c)
             }
             sw_sessops_scan(q.sql, q.len, &c->pending);
             fwd(c, p, h.total);
-            sw_expect_push(s, SW_EXP_QUERY, false);
+            sw_owe(s, SW_OWE_QUERY, false);
             break;
         }
         case SW_FE_PARSE: handle_parse(c, p, h.total); break;
@@ -646,24 +786,27 @@ void sw_relay_client(sw_client *c)
         case SW_FE_CLOSE: handle_describe_close(c, h.type, p, h.total); break;
         case SW_FE_EXECUTE:
             fwd(c, p, h.total);
-            sw_expect_push(s, SW_EXP_EXECUTE, false);
+            sw_owe(s, SW_OWE_EXECUTE, false);
             break;
         case SW_FE_SYNC:
             c->skip_until_sync = false;
             fwd(c, p, h.total);
-            sw_expect_push(s, SW_EXP_SYNC, false);
+            sw_owe(s, SW_OWE_SYNC, false);
             /* A later segment must not count on a Parse this one sent on
              * demand: an error here would make the server skip it. */
-            if (s->parses_unconfirmed > 0) c->held = true;
+            if (s->owed.n_proxy_parses > 0) c->held = true;
             break;
         case SW_FE_FUNCTION_CALL:
             fwd(c, p, h.total);
-            sw_expect_push(s, SW_EXP_FUNCTION, false);
+            sw_owe(s, SW_OWE_FUNCTION, false);
+            break;
+        case SW_FE_COPY_DONE:
+        case SW_FE_COPY_FAIL:
+            fwd(c, p, h.total);
+            sw_ledger_copy_end(&s->owed);
             break;
         case SW_FE_FLUSH:
         case SW_FE_COPY_DATA:
-        case SW_FE_COPY_DONE:
-        case SW_FE_COPY_FAIL:
             fwd(c, p, h.total);
             break;
         default: {
@@ -674,6 +817,7 @@ void sw_relay_client(sw_client *c)
         }
         }
         if (c->c.closing) return;
+        if (sw_server_check_fault(s)) return;
         sw_emit_fakes(s);
         if (c->held) break;
     }
@@ -698,7 +842,7 @@ void sw_relay_client(sw_client *c)
 static void release_hold(sw_server *s)
 {
     sw_client *c = s->client;
-    if (c && c->held && s->parses_unconfirmed == 0 && !c->c.paused) sw_relay_client(c);
+    if (c && c->held && s->owed.n_proxy_parses == 0 && !c->c.paused) sw_relay_client(c);
 }
 
 /* ---------------------------------------------------------------- server -> client */
@@ -743,7 +887,7 @@ static void release_if_done(sw_server *s)
         sw_routed_after_reply(c);
         return;
     }
-    if (s->txn_status != 'I' || s->expect.count > 0 || s->c.stream_left) return;
+    if (s->txn_status != 'I' || !sw_ledger_quiet(&s->owed) || s->c.stream_left) return;
     if (c->c.out.writing && c->c.out.src == &s->c) return;  /* after write_cb */
     if (c->c.stream_left && !c->c.stream_drop) return;
     bool session = c->pool && c->pool->mode == SW_POOL_SESSION;
@@ -758,71 +902,74 @@ static void release_if_done(sw_server *s)
     sw_client_process(c);
 }
 
-/* A message from the server while linked. */
+/* A FATAL or PANIC error: the server is about to go away. */
+static bool error_is_fatal(const uint8_t *p, uint32_t total, sw_error_fields *f)
+{
+    if (sw_error_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, f) < 0) return false;
+    const char *sev = f->severity_v ? f->severity_v : f->severity;
+    return sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0);
+}
+
+/* A message from the server while linked: consumed against its ledger,
+ * then forwarded (or swallowed when the request was shardwire's own).  A
+ * message that does not fit what the server owes faults the server. */
 void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
-    sw_expect *e = sw_expect_head(s);
-    bool hidden = e && e->hidden;
-    bool forward = !hidden;
-    switch (type) {
-    case SW_BE_PARAM_STATUS:
-    case SW_BE_NOTICE:
-    case SW_BE_NOTIFICATION:
-        forward = true;  /* asynchronous: the client should see them */
-        break;
-    case SW_BE_ERROR:
-        if (!e) break;
-        if (e->kind == SW_EXP_QUERY) {
-            if (hidden) {
-                sw_error_fields f;
-                sw_error_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &f);
-                sw_warn("server %s: restoring client settings failed: %s", s->pool->key,
-                        f.message ? f.message : "?");
-                s->dead = true;  /* its settings are unknown now */
-            } else {
-                c->txn_failed = true;
-            }
-            break;
+    sw_error_fields ef;
+    memset(&ef, 0, sizeof ef);
+    if (type == SW_BE_ERROR && error_is_fatal(p, total, &ef)) {
+        /* The connection ends after this.  In session mode the client's
+         * session ends with it and sees the server's own words; otherwise
+         * what it is owed is answered when the connection closes, with
+         * this error's SQLSTATE and message. */
+        s->dead = true;
+        snprintf(s->fatal_state, sizeof s->fatal_state, "%s", ef.code ? ef.code : "08006");
+        free(s->fatal_msg);
+        s->fatal_msg = strdup(ef.message ? ef.message : "server closed the connection");
+        if (s->pool->mode == SW_POOL_SESSION) {
+            s->fatal_forwarded = true;
+            sw_out_src(&c->c, &s->c, p, total);
         }
-        /* Extended protocol: the failing message and all up to Sync are
-         * skipped by the server.  A hidden Parse's error is the client's
-         * error too (its Bind would have failed). */
-        forward = true;
-        c->txn_failed = true;
-        if (e->kind == SW_EXP_PARSE && e->stmt_id) parse_failed(s, e);
-        sw_expect_pop(s);
-        expect_skip_to_sync(s);
+        return;
+    }
+    sw_reply r = sw_ledger_reply(&s->owed, type);
+    if (r.verdict == SW_REPLY_BAD) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "protocol out of step with node \"%s\": unexpected message type '%c'",
+                 s->pool->node_name, type >= 32 && type < 127 ? type : '?');
+        sw_server_fault(s, "08P01", msg);
+        return;
+    }
+    bool mine = r.verdict != SW_REPLY_ASYNC && r.owner == SW_OWNER_PROXY;
+    bool forward = !mine;
+    if (mine && r.error) {
+        if (r.kind == SW_OWE_PARSE) {
+            forward = true;  /* an on-demand Parse failed: the client's Bind fails with it */
+        } else {
+            /* Replaying the client's settings or transaction failed: the
+             * connection is not what the client's statements expect. */
+            if (sw_error_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &ef) < 0) memset(&ef, 0, sizeof ef);
+            char msg[200];
+            snprintf(msg, sizeof msg, "could not restore the session on node \"%s\": %s", s->pool->node_name,
+                     ef.message ? ef.message : "error");
+            sw_server_fault(s, ef.code && strlen(ef.code) == 5 ? ef.code : "08006", msg);
+            return;
+        }
+    }
+    switch (type) {
+    case SW_BE_ERROR:
+        if (forward) c->txn_failed = true;
         break;
     case SW_BE_READY:
-        if (e && (e->kind == SW_EXP_SYNC || e->kind == SW_EXP_QUERY || e->kind == SW_EXP_FUNCTION))
-            sw_expect_pop(s);
         if (total >= 6) s->txn_status = (char)p[SW_HDR_LEN];
-        if (!hidden) {
+        if (!mine) {
             c->txn_status = s->txn_status;
             if (s->txn_status == 'I') sw_settle_sessops(c, s);
         }
         break;
     case SW_BE_COMMAND_COMPLETE:
-        if (e && e->kind == SW_EXP_EXECUTE) sw_expect_pop(s);
-        if (c->pending.n && total >= SW_HDR_LEN + 8 && memcmp(p + SW_HDR_LEN, "ROLLBACK", 8) == 0)
+        if (!mine && c->pending.n && total >= SW_HDR_LEN + 8 && memcmp(p + SW_HDR_LEN, "ROLLBACK", 8) == 0)
             c->txn_failed = true;
-        break;
-    case SW_BE_PARSE_COMPLETE:
-        if (e && e->kind == SW_EXP_PARSE) sw_expect_pop(s);
-        break;
-    case SW_BE_BIND_COMPLETE:
-        if (e && e->kind == SW_EXP_BIND) sw_expect_pop(s);
-        break;
-    case SW_BE_CLOSE_COMPLETE:
-        if (e && e->kind == SW_EXP_CLOSE) sw_expect_pop(s);
-        break;
-    case SW_BE_ROW_DESC:
-    case SW_BE_NO_DATA:
-        if (e && e->kind == SW_EXP_DESCRIBE) sw_expect_pop(s);
-        break;
-    case SW_BE_EMPTY_QUERY:
-    case SW_BE_PORTAL_SUSPENDED:
-        if (e && e->kind == SW_EXP_EXECUTE) sw_expect_pop(s);
         break;
     default:
         break;
@@ -833,10 +980,10 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
     }
     if (!forward) return;
     if (c->fan.active && c->fan.merge) {
-        sw_merged_filter(c, s, type, p, total, hidden);
+        sw_merged_filter(c, s, type, p, total, mine);
         return;
     }
-    if (!c->fan.active || hidden || sw_fan_filter(c, s, type, p, total)) sw_out_src(&c->c, &s->c, p, total);
+    if (!c->fan.active || sw_fan_filter(c, s, type, p, total)) sw_out_src(&c->c, &s->c, p, total);
 }
 
 void sw_server_relay(sw_server *s);
@@ -888,8 +1035,12 @@ void sw_server_relay(sw_server *s)
                               h.type == SW_BE_NOTICE || h.type == SW_BE_NOTIFICATION ||
                               h.type == SW_BE_FUNCTION_RESULT || h.type == SW_BE_ROW_DESC;
             if (streamable && h.total > SW_BUF_WHOLE_MAX) {
-                sw_expect *e = sw_expect_head(s);
-                s->c.stream_drop = e && e->hidden;
+                sw_reply r = sw_ledger_reply(&s->owed, h.type);
+                if (r.verdict == SW_REPLY_BAD) {
+                    sw_server_fail(s, "08P01", "protocol out of step with the server");
+                    return;
+                }
+                s->c.stream_drop = r.verdict != SW_REPLY_ASYNC && r.owner == SW_OWNER_PROXY;
                 if (!s->c.stream_drop) sw_out_src(&c->c, &s->c, b->data + b->parse, avail);
                 s->c.stream_left = h.total - avail;
                 b->parse = b->recv;
@@ -904,9 +1055,10 @@ void sw_server_relay(sw_server *s)
         }
         const uint8_t *p = b->data + b->parse;
         b->parse += h.total;
-        sw_debug("S>%c pid=%d len=%u exp=%u", h.type, c->pid, h.total, s->expect.count);
+        sw_debug("S>%c pid=%d len=%u owed=%u", h.type, c->pid, h.total, s->owed.count);
         sw_relay_server_message(s, c, h.type, p, h.total);
-        if (s->txn_status == 'I' && s->expect.count == 0 && h.type == SW_BE_READY) {
+        if (sw_server_check_fault(s)) return;
+        if (s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && h.type == SW_BE_READY) {
             sw_emit_fakes(s);
             break;
         }

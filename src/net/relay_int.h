@@ -13,22 +13,29 @@ void sw_relay_linked(sw_client *c, sw_server *s);
 void sw_relay_client(sw_client *c);
 void sw_server_relay(sw_server *s);
 
-/* Expect queue of a server: what it owes, in order.  push returns NULL when
- * out of memory. */
-sw_expect *sw_expect_push(sw_server *s, uint8_t kind, bool hidden);
-void sw_expect_pop(sw_server *s);
-static inline sw_expect *sw_expect_head(sw_server *s)
-{
-    return s->expect.count ? &s->expect.items[s->expect.head] : NULL;
-}
+/* Record on s's ledger the replies a request just sent owes (hidden: they
+ * are shardwire's own).  false when it cannot be owed: s is faulted, and
+ * the loop that sent it closes it (sw_server_check_fault). */
+bool sw_owe(sw_server *s, sw_owe_kind kind, bool hidden);
+bool sw_owe_stmt(sw_server *s, sw_owe_kind kind, bool hidden, uint64_t stmt_id, uint64_t name_hash);
+/* s's replies or requests no longer fit its ledger: remember why (the
+ * first reason wins); sw_server_check_fault closes it, telling its client. */
+void sw_server_fault(sw_server *s, const char *sqlstate, const char *msg);
+/* Close s if it is faulted; true when it was. */
+bool sw_server_check_fault(sw_server *s);
+/* The ledger's retire callback (server.c sets it up). */
+void sw_server_retire_cb(void *ctx, const sw_owed *e, sw_retire how);
 
 /* Outcome of sw_client_frame. */
 enum { SW_FRAME_MSG = 0, SW_FRAME_AGAIN = 1, SW_FRAME_STOP = 2, SW_FRAME_CLOSED = 3 };
 /* Frame the client's next message (shared first step of both client loops). */
 int sw_client_frame(sw_client *c, sw_msg_hdr *h);
 
-/* Fake replies emitted in order with s's real ones. */
+/* Fake replies emitted in order with s's real ones; a named one is a
+ * ParseComplete that created the client's name (dropped again when the
+ * server skips it). */
 void sw_push_fake(sw_server *s, uint8_t type);
+void sw_push_fake_named(sw_server *s, uint8_t type, uint64_t name_hash, uint64_t stmt_id);
 /* An error for c's current server batch; drops the client's input to Sync. */
 void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg);
 void sw_emit_fakes(sw_server *s);

@@ -40,7 +40,7 @@ bool sw_routed_quiescent(const sw_client *c)
         sw_server *s = c->link[i];
         if (!s) continue;
         seen++;
-        if (s->expect.count > 0 || s->c.stream_left) return false;
+        if (!sw_ledger_quiet(&s->owed) || s->c.stream_left) return false;
     }
     return true;
 }
@@ -49,6 +49,8 @@ static void clear_txn_state(sw_client *c)
 {
     free(c->begin_sql);
     c->begin_sql = NULL;
+    free(c->lost_msg);
+    c->lost_msg = NULL;
     c->proxy_failed = false;
     if (c->overrides_local) {
         free(c->shard_override);
@@ -66,7 +68,7 @@ void sw_routed_unlink_all(sw_client *c, bool clean)
         /* The server that served the login, never entered as a link. */
         c->server = NULL;
         login->client = NULL;
-        sw_pool_release(login, clean && login->txn_status == 'I' && login->expect.count == 0);
+        sw_pool_release(login, clean && login->txn_status == 'I' && sw_ledger_quiet(&login->owed));
     }
     for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
         sw_server *s = c->link[i];
@@ -75,7 +77,7 @@ void sw_routed_unlink_all(sw_client *c, bool clean)
         c->n_links--;
         s->client = NULL;
         if (!s->c.reading && !s->c.closing) sw_conn_read_start(&s->c);
-        bool ok = clean && s->txn_status == 'I' && s->expect.count == 0 && !s->c.stream_left;
+        bool ok = clean && s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && !s->c.stream_left;
         sw_pool_release(s, ok);
     }
     c->n_links = 0;
@@ -97,7 +99,7 @@ static void send_hidden_query(sw_server *s, const char *sql)
     size_t start = w->len;
     sw_build_query(w, sql, strlen(sql));
     sw_out_gen_done(&s->c, start);
-    sw_expect_push(s, SW_EXP_QUERY, true);
+    sw_owe(s, SW_OWE_QUERY, true);
 }
 
 void sw_routed_linked(sw_client *c, sw_server *s)
@@ -209,7 +211,7 @@ static void local_error(sw_client *c, const char *sqlstate, const char *msg)
  * then the client's messages up to Sync are skipped. */
 static void ext_error(sw_client *c, const char *sqlstate, const char *msg)
 {
-    if (c->server && c->server->expect.count > 0) {
+    if (c->server && !sw_ledger_quiet(&c->server->owed)) {
         sw_push_fake_error(c, sqlstate, msg);
     } else {
         sw_wbuf *w = sw_out_gen(&c->c);
@@ -222,10 +224,10 @@ static void ext_error(sw_client *c, const char *sqlstate, const char *msg)
 }
 
 /* A reply of shardwire's own in an extended-protocol batch. */
-static void ext_reply(sw_client *c, uint8_t type)
+static void ext_reply(sw_client *c, uint8_t type, uint64_t name_hash, uint64_t stmt_id)
 {
-    if (c->server && c->server->expect.count > 0) {
-        sw_push_fake(c->server, type);
+    if (c->server && !sw_ledger_quiet(&c->server->owed)) {
+        sw_push_fake_named(c->server, type, name_hash, stmt_id);
         return;
     }
     sw_wbuf *w = sw_out_gen(&c->c);
@@ -493,7 +495,7 @@ static void fan_query(sw_client *c, const sw_route_target *t, int n, const char 
         size_t start = w->len;
         sw_build_query(w, q, ql);
         sw_out_gen_done(&s->c, start);
-        sw_expect_push(s, SW_EXP_QUERY, false);
+        sw_owe(s, SW_OWE_QUERY, false);
         c->fan.srv[c->fan.n++] = s;
     }
     c->server = c->fan.srv[0];
@@ -622,7 +624,18 @@ static int merge_plan_targets(sw_client *c, const sw_route_target *t, int n, con
         sqls[i] = ss;
     }
     if (!per_target)
-        for (int i = 1; i < n; i++) sqls[i] = sqls[0] ? strdup(sqls[0]) : NULL;
+        for (int i = 1; i < n; i++) {
+            sqls[i] = sqls[0] ? strdup(sqls[0]) : NULL;
+            if (sqls[0] && !sqls[i]) {
+                /* never send a shard the unrewritten text instead */
+                for (int k = 0; k < i; k++) free(sqls[k]);
+                sw_merge_spec_free(*spec);
+                *spec = NULL;
+                memcpy(state, "53200", 6);
+                snprintf(msg, msgsz, "out of memory");
+                return -1;
+            }
+        }
     return 0;
 }
 
@@ -651,7 +664,7 @@ static int merge_query(sw_client *c, const sw_route_target *t, int n, const char
         size_t start = w->len;
         sw_build_query(w, q, ql);
         sw_out_gen_done(&s->c, start);
-        sw_expect_push(s, SW_EXP_QUERY, false);
+        sw_owe(s, SW_OWE_QUERY, false);
         c->fan.srv[c->fan.n++] = s;
         free(sqls[i]);
     }
@@ -800,7 +813,13 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     }
     if (c->proxy_failed && o.kind != SW_SK_ROLLBACK && o.kind != SW_SK_COMMIT) {
         if (!quiet) { rc = MSG_WAIT; goto out; }
-        local_error(c, "25P02", "current transaction is aborted, commands ignored until end of transaction block");
+        if (c->lost_msg) {
+            local_error(c, "08006", c->lost_msg);
+            free(c->lost_msg);
+            c->lost_msg = NULL;
+        } else {
+            local_error(c, "25P02", "current transaction is aborted, commands ignored until end of transaction block");
+        }
         goto consumed;
     }
     if (o.status == SW_ROUTE_ERROR) {
@@ -819,6 +838,10 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             if (!quiet) { rc = MSG_WAIT; goto out; }
             free(c->begin_sql);
             c->begin_sql = strndup(q.sql, q.len);
+            if (!c->begin_sql) {  /* a plain BEGIN replayed instead would change its meaning */
+                local_error(c, "53200", "out of memory");
+                goto consumed;
+            }
             local_tag(c, "BEGIN", 'T');
             goto consumed;
         }
@@ -877,7 +900,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         if (!sw_out_room(&s->c)) { rc = MSG_WAIT; goto out; }
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
-        sw_expect_push(s, SW_EXP_QUERY, false);
+        sw_owe(s, SW_OWE_QUERY, false);
         goto consumed;
     }
     /* Several targets, or rewritten text: fan out. */
@@ -956,7 +979,7 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
             memcmp(cur->stmt->query, m.query, m.query_len) == 0 &&
             (m.nparams == 0 || memcmp(cur->stmt->param_types, m.param_types, (size_t)m.nparams * 4) == 0) &&
             cur->stmt->plan_router == c->router && cur->stmt->plan) {
-            ext_reply(c, SW_BE_PARSE_COMPLETE);
+            ext_reply(c, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(""), cur->stmt->id);
             return MSG_DONE;
         }
         sw_client_stmt_drop(c, "");
@@ -973,7 +996,7 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
         ext_error(c, "42601", msg);
         return MSG_DONE;
     }
-    ext_reply(c, SW_BE_PARSE_COMPLETE);
+    ext_reply(c, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(m.name), st->id);
     return MSG_DONE;
 }
 
@@ -992,7 +1015,7 @@ static void send_bind(sw_server *s, sw_client *c, const sw_bind_msg *m, const ui
     if (copy) sw_wbuf_put(w, tail, tail_len);
     sw_out_gen_done(&s->c, start);
     if (!copy) sw_out_src(&s->c, &c->c, tail, tail_len);
-    sw_expect_push(s, SW_EXP_BIND, false);
+    sw_owe(s, SW_OWE_BIND, false);
 }
 
 /* Length of the messages after a Bind up to and including its Sync, or 0
@@ -1024,10 +1047,12 @@ static void send_rest(sw_server *s, const uint8_t *p, uint32_t len)
     while (off < len) {
         uint32_t mlen = sw_be32(p + off + 1) + 1;
         switch (p[off]) {
-        case SW_FE_DESCRIBE: sw_expect_push(s, SW_EXP_DESCRIBE, false); break;
-        case SW_FE_EXECUTE: sw_expect_push(s, SW_EXP_EXECUTE, false); break;
-        case SW_FE_CLOSE: sw_expect_push(s, SW_EXP_CLOSE, false); break;
-        case SW_FE_SYNC: sw_expect_push(s, SW_EXP_SYNC, false); break;
+        case SW_FE_DESCRIBE:
+            sw_owe(s, p[off + SW_HDR_LEN] == 'S' ? SW_OWE_DESCRIBE_STMT : SW_OWE_DESCRIBE_PORTAL, false);
+            break;
+        case SW_FE_EXECUTE: sw_owe(s, SW_OWE_EXECUTE, false); break;
+        case SW_FE_CLOSE: sw_owe(s, SW_OWE_CLOSE, false); break;
+        case SW_FE_SYNC: sw_owe(s, SW_OWE_SYNC, false); break;
         default: break;
         }
         off += mlen;
@@ -1076,6 +1101,7 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
     const sw_merge_spec *spec = NULL;
     char *sqls[SW_MAX_NODES * 2];
     char state[6], msg[300];
+    const char *shared_sql = NULL;  /* the one rewritten text every target runs */
     if (per_target) {
         if (merge_plan_targets(c, t, n, st->query, st->query_len, &owned, sqls, state, msg, sizeof msg) < 0) {
             ext_error(c, state, msg);
@@ -1093,30 +1119,45 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
             return MSG_DONE;
         }
         spec = mp->spec;
+        shared_sql = mp->sql;
         for (int i = 0; i < n; i++) sqls[i] = mp->sql ? strdup(mp->sql) : NULL;
     }
-    if (!merge_begin(c, spec, owned, n, in)) {
-        for (int i = 0; i < n; i++) free(sqls[i]);
-        ext_error(c, "22023", "invalid LIMIT/OFFSET parameter for a cross-shard query");
+    /* Every target's statement before anything is sent: out of memory
+     * fails the statement, it never sends a shard other text. */
+    sw_stmt *runs[SW_MAX_NODES * 2];
+    bool oom = false;
+    for (int i = 0; i < n; i++) {
+        const char *text = sqls[i] ? sqls[i] : t[i].sql;
+        runs[i] = text ? sw_stmt_intern(text, strlen(text), st->nparams, st->param_types) : NULL;
+        oom |= (shared_sql && !sqls[i]) || (text && !runs[i]);
+    }
+    if (oom || !merge_begin(c, spec, owned, n, in)) {
+        for (int i = 0; i < n; i++) {
+            free(sqls[i]);
+            sw_stmt_release(runs[i]);
+        }
+        if (oom) {
+            sw_merge_spec_free(owned);
+            ext_error(c, "53200", "out of memory");
+        } else {
+            ext_error(c, "22023", "invalid LIMIT/OFFSET parameter for a cross-shard query");
+        }
         return MSG_DONE;
     }
     c->fan.swallow_desc = !describes;
     c->c.in.parse += rest;
     for (int i = 0; i < n; i++) {
         sw_server *s = c->link[t[i].node];
-        sw_stmt *run = st, *interned = NULL;
-        const char *text = sqls[i] ? sqls[i] : t[i].sql;
-        if (text) interned = sw_stmt_intern(text, strlen(text), st->nparams, st->param_types);
-        if (interned) run = interned;  /* may be st itself when the text did not change */
+        sw_stmt *run = runs[i] ? runs[i] : st;  /* may be st itself when the text did not change */
         sw_ensure_prepared(s, run);
         send_bind(s, c, m, p, total, run, true);
-        sw_stmt_release(interned);
+        sw_stmt_release(runs[i]);
         if (!describes) {
             sw_wbuf *w = sw_out_gen(&s->c);
             size_t start = w->len;
             sw_build_target(w, SW_FE_DESCRIBE, 'P', m->portal);
             sw_out_gen_done(&s->c, start);
-            sw_expect_push(s, SW_EXP_DESCRIBE, false);
+            sw_owe(s, SW_OWE_DESCRIBE_PORTAL, false);
         }
         send_rest(s, rp, rest);
         c->fan.srv[c->fan.n++] = s;
@@ -1259,16 +1300,26 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         rc = merge_bind(c, &m, p, total, st, t, n, (uint32_t)rest, &in);
         goto out;
     }
+    sw_stmt *runs[SW_MAX_NODES * 2];
+    bool oom = false;
+    for (int i = 0; i < n; i++) {
+        runs[i] = t[i].sql ? sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types) : NULL;
+        oom |= t[i].sql && !runs[i];
+    }
+    if (oom) {  /* never the unrewritten text instead */
+        for (int i = 0; i < n; i++) sw_stmt_release(runs[i]);
+        c->c.in.parse += total;
+        ext_error(c, "53200", "out of memory");
+        goto out;
+    }
     fan_begin(c);
     const uint8_t *rp = p + total;
     for (int i = 0; i < n; i++) {
         sw_server *s = c->link[t[i].node];
-        sw_stmt *run = st, *interned = NULL;
-        if (t[i].sql) interned = sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types);
-        if (interned) run = interned;
+        sw_stmt *run = runs[i] ? runs[i] : st;
         sw_ensure_prepared(s, run);
         send_bind(s, c, &m, p, total, run, true);
-        sw_stmt_release(interned);
+        sw_stmt_release(runs[i]);
         send_rest(s, rp, (uint32_t)rest);
         c->fan.srv[c->fan.n++] = s;
     }
@@ -1299,7 +1350,7 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
         if (type == SW_FE_CLOSE) {
             c->c.in.parse += total;
             sw_client_stmt_drop(c, m.name);
-            ext_reply(c, SW_BE_CLOSE_COMPLETE);
+            ext_reply(c, SW_BE_CLOSE_COMPLETE, 0, 0);
             return MSG_DONE;
         }
         if (!cs) {
@@ -1319,7 +1370,7 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
         size_t start = w->len;
         sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
         sw_out_gen_done(&s->c, start);
-        sw_expect_push(s, SW_EXP_DESCRIBE, false);
+        sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
         c->c.in.parse += total;
         return MSG_DONE;
     }
@@ -1327,7 +1378,7 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
     if (!c->server) {
         c->c.in.parse += total;
         if (type == SW_FE_CLOSE) {
-            ext_reply(c, SW_BE_CLOSE_COMPLETE);
+            ext_reply(c, SW_BE_CLOSE_COMPLETE, 0, 0);
         } else {
             snprintf(msg, sizeof msg, "portal \"%s\" does not exist", m.name);
             ext_error(c, "34000", msg);
@@ -1337,7 +1388,7 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
     sw_server *s = c->server;
     if (!sw_out_room(&s->c)) return MSG_WAIT;
     sw_out_src(&s->c, &c->c, p, total);
-    sw_expect_push(s, type == SW_FE_DESCRIBE ? SW_EXP_DESCRIBE : SW_EXP_CLOSE, false);
+    sw_owe(s, type == SW_FE_CLOSE ? SW_OWE_CLOSE : SW_OWE_DESCRIBE_PORTAL, false);
     c->c.in.parse += total;
     return MSG_DONE;
 }
@@ -1376,16 +1427,42 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
     sw_out_src(&s->c, &c->c, p, total);
     c->c.in.parse += total;
     switch (type) {
-    case SW_FE_EXECUTE: sw_expect_push(s, SW_EXP_EXECUTE, false); break;
+    case SW_FE_EXECUTE: sw_owe(s, SW_OWE_EXECUTE, false); break;
     case SW_FE_SYNC:
         c->skip_until_sync = false;
-        sw_expect_push(s, SW_EXP_SYNC, false);
-        if (s->parses_unconfirmed > 0) c->held = true;
+        sw_owe(s, SW_OWE_SYNC, false);
+        if (s->owed.n_proxy_parses > 0) c->held = true;
         break;
-    case SW_FE_FUNCTION_CALL: sw_expect_push(s, SW_EXP_FUNCTION, false); break;
+    case SW_FE_FUNCTION_CALL: sw_owe(s, SW_OWE_FUNCTION, false); break;
+    case SW_FE_COPY_DONE:
+    case SW_FE_COPY_FAIL: sw_ledger_copy_end(&s->owed); break;
     default: break;
     }
     return MSG_DONE;
+}
+
+/* Close a linked server whose ledger faulted (its client is told); true
+ * when one was. */
+static bool links_faulted(sw_client *c)
+{
+    if (sw_server_check_fault(c->server)) return true;
+    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
+        if (sw_server_check_fault(c->link[i])) return true;
+    return false;
+}
+
+/* A linked server is skipping to Sync after an error: PostgreSQL ignores
+ * the client's messages up to its Sync, so they are dropped here too,
+ * wherever they would have been routed. */
+static bool batch_failed(const sw_client *c)
+{
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
+        const sw_server *s = c->link[i];
+        if (!s) continue;
+        seen++;
+        if (s->owed.skipping) return true;
+    }
+    return false;
 }
 
 /* Whether anything in flight to a linked server still points into c's buffer. */
@@ -1422,7 +1499,7 @@ void sw_routed_client(sw_client *c)
         if (c->state == SW_CLIENT_WAITING) return;
         if (c->fan.active) { c->stalled = true; break; }
         if (c->held) {
-            if (c->server && c->server->parses_unconfirmed > 0) break;
+            if (c->server && c->server->owed.n_proxy_parses > 0) break;
             c->held = false;
         }
         sw_server *s = c->server;
@@ -1432,6 +1509,10 @@ void sw_routed_client(sw_client *c)
         if (fr == SW_FRAME_CLOSED) return;
         if (fr == SW_FRAME_STOP) break;
         if (fr == SW_FRAME_AGAIN) continue;
+        if (h.type != SW_FE_SYNC && !c->copyin && batch_failed(c)) {
+            c->skip_until_sync = true;  /* the next frame drops it */
+            continue;
+        }
         if (avail < h.total) {
             if (h.type == SW_FE_COPY_DATA && s && !c->copyin && h.total > SW_BUF_WHOLE_MAX) {
                 if (!sw_out_room(&s->c)) break;
@@ -1448,7 +1529,7 @@ void sw_routed_client(sw_client *c)
             }
             break;
         }
-        if (s && s->applied.fp != c->wanted.fp && s->txn_status == 'I' && s->expect.count == 0)
+        if (s && s->applied.fp != c->wanted.fp && s->txn_status == 'I' && sw_ledger_quiet(&s->owed))
             sw_relay_linked(c, s);
         const uint8_t *p = b->data + b->parse;
         int r;
@@ -1481,6 +1562,7 @@ void sw_routed_client(sw_client *c)
         }
         }
         if (r == MSG_CLOSED || c->c.closing) return;
+        if (links_faulted(c)) return;
         if (r == MSG_WAIT) {
             if (c->state != SW_CLIENT_WAITING) c->stalled = true;
             break;

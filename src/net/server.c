@@ -12,6 +12,8 @@
 #include "sw/log.h"
 #include "sw/proxy.h"
 
+#include "relay_int.h"
+
 void sw_server_relay(sw_server *s);
 
 static const char *const state_names[] = {"connecting", "login", "idle", "active", "resetting", "closing"};
@@ -32,8 +34,9 @@ static void server_free_cb(uv_handle_t *h)
     sw_conn_free_buffers(&s->c);
     sw_map_free(&s->stmts);
     sw_paramset_free(&s->applied);
-    for (uint32_t i = 0; i < s->expect.count; i++) free(s->expect.items[(s->expect.head + i) & (s->expect.cap - 1)].error);
-    free(s->expect.items);
+    s->client = NULL;
+    sw_ledger_free(&s->owed);
+    free(s->fatal_msg);
     free(s->scram);
     free(s);
 }
@@ -53,7 +56,7 @@ void sw_server_fail(sw_server *s, const char *sqlstate, const char *why)
         char msg[256];
         snprintf(msg, sizeof msg, "server connection to node \"%s\" lost: %s", s->pool->node_name,
                  why ? why : "closed");
-        sw_client_server_lost(c, sqlstate, msg);
+        sw_client_server_lost(c, s, sqlstate, msg);
     }
     sw_pool_server_gone(s, was == SW_SERVER_CONNECTING || was == SW_SERVER_LOGIN ? "08006" : NULL, why);
     sw_conn_close(&s->c, server_free_cb);
@@ -156,6 +159,7 @@ sw_server *sw_server_open(sw_pool *p)
     s->connect_start_ms = sw_now_ms();
     sw_map_init(&s->stmts);
     sw_paramset_init(&s->applied);
+    sw_ledger_init(&s->owed, sw_server_retire_cb, s);
     return s;
 }
 
