@@ -609,13 +609,10 @@ void sw_client_server_failed(sw_client *c, const char *sqlstate, const char *msg
         return;
     }
     client_set_state(c, SW_CLIENT_IDLE);
-    /* The messages that asked for a server are answered with the error. */
-    c->c.in.parse = c->c.in.recv;
-    c->c.in.done = c->c.in.parse;
-    sw_client_error(c, "ERROR", sqlstate, msg, NULL);
-    if (c->state == SW_CLIENT_IDLE) {
-        sw_conn_read_start(&c->c);
-    }
+    /* The messages that asked for a server are answered with the error,
+     * each as PostgreSQL answers a failed request; the stream stays framed. */
+    sw_client_fail_pending(c, sqlstate, msg);
+    if (c->state == SW_CLIENT_IDLE && !c->c.closing) sw_conn_read_start(&c->c);
 }
 
 /* ---------------------------------------------------------------- input before login */

@@ -254,23 +254,6 @@ void sw_settle_sessops(sw_client *c, sw_server *s)
 
 /* ---------------------------------------------------------------- client -> server */
 
-void sw_discard_client_input(sw_client *c)
-{
-    sw_iobuf *b = &c->c.in;
-    while (b->recv - b->parse >= SW_HDR_LEN) {
-        sw_msg_hdr h;
-        if (sw_msg_peek(b->data + b->parse, b->recv - b->parse, UINT32_MAX, &h) != 1) break;
-        if (b->recv - b->parse < h.total) {
-            c->c.stream_left = h.total - (b->recv - b->parse);
-            c->c.stream_drop = true;
-            b->parse = b->recv;
-            break;
-        }
-        b->parse += h.total;
-    }
-    if (!c->c.out.writing) b->done = b->parse;
-}
-
 /* What a dead server still owed the client, answered by shardwire. */
 typedef struct lost_reply {
     sw_wbuf *w;
@@ -352,6 +335,55 @@ void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, con
         c->txn_status = 'I';
     }
     if (c->state == SW_CLIENT_ACTIVE || c->state == SW_CLIENT_WAITING) sw_client_set_state(c, SW_CLIENT_IDLE);
+    if (sw_out_flush(&c->c) < 0) sw_client_close(c, "write failed");
+}
+
+void sw_client_fail_pending(sw_client *c, const char *sqlstate, const char *msg)
+{
+    sw_iobuf *b = &c->c.in;
+    bool in_txn = c->txn_status != 'I';
+    char status = in_txn ? 'E' : 'I';
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    bool erred = c->skip_until_sync;
+    while (b->recv - b->parse >= SW_HDR_LEN && !c->c.stream_left) {
+        sw_msg_hdr h;
+        if (sw_msg_peek(b->data + b->parse, b->recv - b->parse, sw_g.conf->max_message_size, &h) != 1 ||
+            b->recv - b->parse < h.total)
+            break;  /* the rest is framed when it arrives */
+        switch (h.type) {
+        case SW_FE_QUERY:
+        case SW_FE_FUNCTION_CALL:
+            if (erred) break;  /* skipped until Sync, as the server would */
+            sw_build_error(w, 'E', "ERROR", sqlstate, msg, NULL, NULL);
+            sw_build_ready(w, status);
+            break;
+        case SW_FE_SYNC:
+            sw_build_ready(w, status);
+            erred = false;
+            break;
+        case SW_FE_FLUSH:
+        case SW_FE_COPY_DATA:
+        case SW_FE_COPY_DONE:
+        case SW_FE_COPY_FAIL:
+            break;
+        case SW_FE_TERMINATE:
+            goto out;  /* the loop closes the client on it */
+        default:
+            if (!erred) sw_build_error(w, 'E', "ERROR", sqlstate, msg, NULL, NULL);
+            erred = true;
+            break;
+        }
+        b->parse += h.total;
+    }
+out:
+    sw_out_gen_done(&c->c, start);
+    if (!c->c.out.writing) b->done = b->parse;
+    c->skip_until_sync = erred;
+    if (in_txn) {
+        c->proxy_failed = true;
+        c->txn_status = 'E';
+    }
     if (sw_out_flush(&c->c) < 0) sw_client_close(c, "write failed");
 }
 

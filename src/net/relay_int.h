@@ -50,7 +50,10 @@ void sw_client_stmt_drop(sw_client *c, const char *name);
 
 /* The transaction ended: apply or drop the SET/RESET seen in it. */
 void sw_settle_sessops(sw_client *c, sw_server *s);
-void sw_discard_client_input(sw_client *c);
+/* No server can be had: every complete message buffered is answered as a
+ * failed request (an error per Query or batch, a ReadyForQuery per Sync),
+ * an open transaction is failed from the client's view. */
+void sw_client_fail_pending(sw_client *c, const char *sqlstate, const char *msg);
 void sw_client_protocol_error(sw_client *c, const char *msg);
 
 /* routed.c: the client loop for routed databases. */
