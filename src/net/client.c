@@ -103,17 +103,10 @@ void sw_client_close(sw_client *c, const char *why)
      * queued writes, so try once synchronously first. */
     sw_out_flush(&c->c);
     sw_conn_forget_src(&c->c);
-    if (c->routed) {
-        for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
-            if (c->link[i]) sw_conn_detach_input(&c->c, &c->link[i]->c);
-        sw_routed_unlink_all(c, !c->c.stream_left);
-    } else if (c->server) {
-        sw_server *s = c->server;
-        sw_conn_detach_input(&c->c, &s->c);
-        bool clean = s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && !s->c.stream_left &&
-                     !c->c.stream_left;
-        sw_client_unlink(c, clean);
-    }
+    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
+        if (c->link[i]) sw_conn_detach_input(&c->c, &c->link[i]->c);
+    if (c->server && c->server->client == c) sw_conn_detach_input(&c->c, &c->server->c);
+    sw_client_unlink(c, !c->c.stream_left);
     if (c->key) sw_map_del(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key);
     if (c->prev) c->prev->next = c->next; else sw_g.clients = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -565,10 +558,8 @@ static void client_finish_login(sw_client *c, sw_server *s)
     if (s) {
         if (p->mode == SW_POOL_SESSION) {
             client_set_state(c, SW_CLIENT_ACTIVE);
-            if (c->routed) {
-                c->server = NULL;
-                sw_routed_linked(c, s);
-            }
+            c->server = NULL;
+            sw_client_linked(c, s);
         } else {
             client_set_state(c, SW_CLIENT_ACTIVE);
             sw_client_unlink(c, true);
@@ -592,13 +583,7 @@ void sw_client_server_ready(sw_client *c, sw_server *s)
         return;
     }
     client_set_state(c, SW_CLIENT_ACTIVE);
-    if (c->routed) {
-        sw_routed_linked(c, s);
-    } else {
-        c->server = s;
-        s->client = c;
-        sw_relay_linked(c, s);
-    }
+    sw_client_linked(c, s);
     sw_client_process(c);
 }
 
@@ -617,8 +602,6 @@ void sw_client_server_failed(sw_client *c, const char *sqlstate, const char *msg
 
 /* ---------------------------------------------------------------- input before login */
 
-void sw_relay_client(sw_client *c);
-
 void sw_client_process(sw_client *c)
 {
     if (c->c.closing) return;
@@ -629,7 +612,7 @@ void sw_client_process(sw_client *c)
             return;
         }
         if (c->state == SW_CLIENT_WAITING) return;
-        sw_relay_client(c);
+        sw_client_run(c);
         return;
     }
     sw_iobuf *b = &c->c.in;

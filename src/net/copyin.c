@@ -436,7 +436,7 @@ static void reply(sw_client *c)
         sw_client_close(c, "write failed");
         return;
     }
-    sw_routed_after_reply(c);
+    sw_client_after_reply(c);
 }
 
 /* Move on once every target has answered. */

@@ -269,7 +269,7 @@ static void pump(sw_client *c)
             return;
         }
         if (done) {
-            sw_routed_after_reply(c);
+            sw_client_after_reply(c);
             return;
         }
         if (!progress) break;

@@ -33,7 +33,7 @@
 
 /* ---------------------------------------------------------------- links */
 
-bool sw_routed_quiescent(const sw_client *c)
+bool sw_client_quiescent(const sw_client *c)
 {
     if (c->fan.active) return false;
     for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
@@ -60,7 +60,7 @@ static void clear_txn_state(sw_client *c)
     }
 }
 
-void sw_routed_unlink_all(sw_client *c, bool clean)
+void sw_client_unlink(sw_client *c, bool clean)
 {
     sw_server *login = c->server;
     if (login && !(login->pool && login->pool->node_index >= 0 && login->pool->node_index < SW_MAX_NODES &&
@@ -102,7 +102,7 @@ static void send_hidden_query(sw_server *s, const char *sql)
     sw_owe(s, SW_OWE_QUERY, true);
 }
 
-void sw_routed_linked(sw_client *c, sw_server *s)
+void sw_client_linked(sw_client *c, sw_server *s)
 {
     int node = s->pool->node_index;
     if (node < 0 || node >= SW_MAX_NODES) node = 0;
@@ -110,13 +110,13 @@ void sw_routed_linked(sw_client *c, sw_server *s)
     c->link[node] = s;
     c->server = s;
     s->client = c;
-    sw_relay_linked(c, s);
+    sw_settings_sync(c, s);
     if (c->txn_status != 'I') send_hidden_query(s, c->begin_sql ? c->begin_sql : "BEGIN");
 }
 
 /* Make node's server current.  True when it is; false when one is being
  * acquired (processing resumes when the pool links it) or on failure. */
-static bool use_node(sw_client *c, int node)
+bool sw_client_use_node(sw_client *c, int node)
 {
     if (node < 0 || node >= SW_MAX_NODES) node = c->node_index;
     if (c->link[node]) {
@@ -476,7 +476,7 @@ static bool link_all(sw_client *c, const sw_route_target *t, int n)
 {
     for (int i = 0; i < n; i++) {
         if (!c->link[t[i].node]) {
-            use_node(c, t[i].node);
+            sw_client_use_node(c, t[i].node);
             return false;
         }
     }
@@ -507,8 +507,6 @@ static void fan_query(sw_client *c, const sw_route_target *t, int n, const char 
     }
 }
 
-/* Outcome of handling one client message. */
-enum { MSG_DONE = 1, MSG_WAIT = 0, MSG_CLOSED = -1 };
 
 /* ---------------------------------------------------------------- merged fan-out */
 
@@ -642,19 +640,19 @@ static int merge_plan_targets(sw_client *c, const sw_route_target *t, int n, con
 /* A simple-protocol SELECT on several shards, merged. */
 static int merge_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len)
 {
-    if (!link_all(c, t, n)) return MSG_WAIT;
+    if (!link_all(c, t, n)) return SW_MSG_WAIT;
     char state[6], msg[300];
     sw_merge_spec *spec;
     char *sqls[SW_MAX_NODES * 2];
     if (merge_plan_targets(c, t, n, sql, len, &spec, sqls, state, msg, sizeof msg) < 0) {
         local_error(c, state, msg);
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     sw_route_in in = route_in(c);
     if (!merge_begin(c, spec, spec, n, &in)) {
         for (int i = 0; i < n; i++) free(sqls[i]);
         local_error(c, "0A000", "LIMIT/OFFSET of a cross-shard query must be constants or parameters");
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     for (int i = 0; i < n; i++) {
         sw_server *s = c->link[t[i].node];
@@ -669,7 +667,7 @@ static int merge_query(sw_client *c, const sw_route_target *t, int n, const char
         free(sqls[i]);
     }
     merge_launch(c);
-    return MSG_DONE;
+    return SW_MSG_DONE;
 }
 
 /* A write on several shards whose subqueries or joins would read only
@@ -701,7 +699,7 @@ static sw_stmt_merge *stmt_merge(sw_client *c, sw_stmt *st)
 
 /* COPY on several shards.  COPY FROM STDIN is split by the key
  * (copyin.c); COPY TO STDOUT concatenates in turn (*copy_to: the caller
- * fans it out).  MSG_DONE when answered or started, MSG_WAIT for servers. */
+ * fans it out).  SW_MSG_DONE when answered or started, SW_MSG_WAIT for servers. */
 static int copy_start(sw_client *c, const sw_route_target *t, int n, const char *sql, bool *copy_to,
                       bool *copy_header, bool *copy_binary)
 {
@@ -709,9 +707,9 @@ static int copy_start(sw_client *c, const sw_route_target *t, int n, const char 
     char err[256], msg[400];
     if (sw_copy_stmt_parse(sql, &cs, err, sizeof err) < 0) {
         local_error(c, "42601", err);
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
-    int rc = MSG_DONE;
+    int rc = SW_MSG_DONE;
     if (!cs.stdio) {
         local_error(c, "0A000", "COPY with a server file or program on a table spread over several shards is not supported: use STDIN/STDOUT (psql's \\copy)");
         goto done;
@@ -738,7 +736,7 @@ static int copy_start(sw_client *c, const sw_route_target *t, int n, const char 
             /* every column in table order: the catalog says where the key is */
             if (c->copy_key_pos <= 0) {
                 sw_copy_columns_start(c, t[0].node, cs.schema, cs.relname, table->key);
-                rc = MSG_WAIT;
+                rc = SW_MSG_WAIT;
                 goto done;
             }
             key_field = c->copy_key_pos - 1;
@@ -758,7 +756,7 @@ static int copy_start(sw_client *c, const sw_route_target *t, int n, const char 
             goto done;
         }
     if (!link_all(c, t, n)) {
-        rc = MSG_WAIT;
+        rc = SW_MSG_WAIT;
         goto done;
     }
     c->copy_key_pos = 0;
@@ -774,7 +772,7 @@ static int copy_start(sw_client *c, const sw_route_target *t, int n, const char 
         local_error(c, "53200", "out of memory");
         goto done;
     }
-    return MSG_DONE;  /* the copyin owns cs now */
+    return SW_MSG_DONE;  /* the copyin owns cs now */
 done:
     sw_copy_stmt_clear(&cs);
     return rc;
@@ -785,16 +783,16 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     sw_query_msg q;
     if (sw_query_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &q) < 0) {
         sw_client_protocol_error(c, "invalid Query message");
-        return MSG_CLOSED;
+        return SW_MSG_CLOSED;
     }
-    if (!refresh_conf(c)) return MSG_CLOSED;
+    if (!refresh_conf(c)) return SW_MSG_CLOSED;
     if (c->n_links == 0 && c->txn_status == 'I') c->router = sw_g.router;
     sw_route_in in = route_in(c);
     sw_route_out o;
     memset(&o, 0, sizeof o);
     sw_router_route(c->router, &in, q.sql, q.len, &o);
-    int rc = MSG_DONE;
-    bool quiet = sw_routed_quiescent(c);
+    int rc = SW_MSG_DONE;
+    bool quiet = sw_client_quiescent(c);
     sw_route_target tx[SW_MAX_NODES];
     const sw_route_target *t = o.targets;
     int n = o.n_targets;
@@ -803,16 +801,16 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     if (o.status == SW_ROUTE_LOOKUP) {
         /* Directory keys are looked up by the control plane; until then the
          * statement cannot be placed. */
-        if (!quiet) { rc = MSG_WAIT; goto out; }
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
         char msg[300];
         snprintf(msg, sizeof msg, "directory lookup needed for key %s", o.lookup_key);
         sw_directory_lookup_start(c, &o);
         (void)msg;
-        rc = MSG_WAIT;
+        rc = SW_MSG_WAIT;
         goto out;
     }
     if (c->proxy_failed && o.kind != SW_SK_ROLLBACK && o.kind != SW_SK_COMMIT) {
-        if (!quiet) { rc = MSG_WAIT; goto out; }
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
         if (c->lost_msg) {
             local_error(c, "08006", c->lost_msg);
             free(c->lost_msg);
@@ -823,19 +821,19 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         goto consumed;
     }
     if (o.status == SW_ROUTE_ERROR) {
-        if (!quiet) { rc = MSG_WAIT; goto out; }
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
         local_error(c, o.sqlstate, o.message);
         goto consumed;
     }
     if (o.local != SW_LOCAL_NONE) {
-        if (!quiet) { rc = MSG_WAIT; goto out; }
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
         local_answer(c, &o);
         goto consumed;
     }
     switch (o.kind) {
     case SW_SK_BEGIN:
         if (c->n_links == 0 && c->txn_status == 'I' && !o.multi) {
-            if (!quiet) { rc = MSG_WAIT; goto out; }
+            if (!quiet) { rc = SW_MSG_WAIT; goto out; }
             free(c->begin_sql);
             c->begin_sql = strndup(q.sql, q.len);
             if (!c->begin_sql) {  /* a plain BEGIN replayed instead would change its meaning */
@@ -850,21 +848,21 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     case SW_SK_ROLLBACK:
         if (o.multi) break;
         if (c->n_links == 0) {
-            if (!quiet) { rc = MSG_WAIT; goto out; }
+            if (!quiet) { rc = SW_MSG_WAIT; goto out; }
             bool failed = c->proxy_failed || c->txn_status == 'E';
             clear_txn_state(c);
             local_tag(c, o.kind == SW_SK_COMMIT && !failed ? "COMMIT" : "ROLLBACK", 'I');
             sw_settle_sessops(c, NULL);
             goto consumed;
         }
-        if (!quiet) { rc = MSG_WAIT; goto out; }
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
         n = link_targets(c, tx, SW_MAX_NODES);
         t = tx;
         if (o.kind == SW_SK_COMMIT && (c->proxy_failed || c->txn_status == 'E')) rewrite = "ROLLBACK";
         break;
     case SW_SK_TXN_OTHER:
         if (c->n_links > 1) {
-            if (!quiet) { rc = MSG_WAIT; goto out; }
+            if (!quiet) { rc = SW_MSG_WAIT; goto out; }
             n = link_targets(c, tx, SW_MAX_NODES);
             t = tx;
         }
@@ -879,39 +877,39 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     }
     bool copy_to = false, copy_header = false, copy_binary = false;
     if (n > 1 && o.kind == SW_SK_COPY && !o.multi) {
-        if (!quiet) { rc = MSG_WAIT; goto out; }
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
         rc = copy_start(c, t, n, q.sql, &copy_to, &copy_header, &copy_binary);
-        if (rc == MSG_WAIT) goto out;
+        if (rc == SW_MSG_WAIT) goto out;
         if (!copy_to) goto consumed;
-        rc = MSG_DONE;
+        rc = SW_MSG_DONE;
     }
     if (n > 1 && o.multi) {
-        if (!quiet) { rc = MSG_WAIT; goto out; }
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
         local_error(c, "0A000", "a query string whose statements go to different shards cannot run as one: send the statements one at a time");
         goto consumed;
     }
     if (n == 1 && !t[0].sql && !rewrite) {
         int node = t[0].node;
         if (!(c->server && c->server == c->link[node])) {
-            if (!quiet) { rc = MSG_WAIT; goto out; }
-            if (!use_node(c, node)) { rc = MSG_WAIT; goto out; }
+            if (!quiet) { rc = SW_MSG_WAIT; goto out; }
+            if (!sw_client_use_node(c, node)) { rc = SW_MSG_WAIT; goto out; }
         }
         sw_server *s = c->server;
-        if (!sw_out_room(&s->c)) { rc = MSG_WAIT; goto out; }
+        if (!sw_out_room(&s->c)) { rc = SW_MSG_WAIT; goto out; }
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
         sw_owe(s, SW_OWE_QUERY, false);
         goto consumed;
     }
     /* Several targets, or rewritten text: fan out. */
-    if (!quiet) { rc = MSG_WAIT; goto out; }
+    if (!quiet) { rc = SW_MSG_WAIT; goto out; }
     if (n > (int)(sizeof c->fan.srv / sizeof c->fan.srv[0])) {
         local_error(c, "0A000", "statement has too many targets");
         goto consumed;
     }
     if (n > 1 && o.kind == SW_SK_SELECT && !rewrite && !o.multi) {
         rc = merge_query(c, t, n, q.sql, q.len);
-        if (rc == MSG_DONE) {
+        if (rc == SW_MSG_DONE) {
             sw_sessops_scan(q.sql, q.len, &c->pending);
             goto consumed;
         }
@@ -924,7 +922,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             goto consumed;
         }
     }
-    if (!link_all(c, t, n)) { rc = MSG_WAIT; goto out; }
+    if (!link_all(c, t, n)) { rc = SW_MSG_WAIT; goto out; }
     if (rewrite) {
         for (int i = 0; i < n; i++) tx[i].sql = (char *)rewrite;
         t = tx;
@@ -962,14 +960,14 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
     sw_parse_msg m;
     if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
         sw_client_protocol_error(c, "invalid Parse message");
-        return MSG_CLOSED;
+        return SW_MSG_CLOSED;
     }
     char msg[300];
     c->c.in.parse += total;
     if (m.name[0] && sw_client_stmt_find(c, m.name)) {
         snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
         ext_error(c, "42P05", msg);
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     if (!m.name[0]) {
         /* Drivers re-send the same unnamed statement for every execution:
@@ -980,24 +978,24 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
             (m.nparams == 0 || memcmp(cur->stmt->param_types, m.param_types, (size_t)m.nparams * 4) == 0) &&
             cur->stmt->plan_router == c->router && cur->stmt->plan) {
             ext_reply(c, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(""), cur->stmt->id);
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         sw_client_stmt_drop(c, "");
     }
     sw_stmt *st = sw_client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types);
     if (!st) {
         ext_error(c, "53200", "out of memory");
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     const char *err = stmt_plan(c, st);
     if (err) {
         snprintf(msg, sizeof msg, "%s", err);
         sw_client_stmt_drop(c, m.name);
         ext_error(c, "42601", msg);
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     ext_reply(c, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(m.name), st->id);
-    return MSG_DONE;
+    return SW_MSG_DONE;
 }
 
 /* Renamed Bind for st on s, the client's bytes after the statement name. */
@@ -1093,7 +1091,7 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
     unit_scan(rp, rest, &describes, &max_rows);
     if (max_rows > 0) {
         ext_error(c, "0A000", "a cross-shard result cannot be fetched in parts (Execute with a row limit)");
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     bool per_target = false;
     for (int i = 0; i < n; i++) per_target |= t[i].sql != NULL;
@@ -1105,18 +1103,18 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
     if (per_target) {
         if (merge_plan_targets(c, t, n, st->query, st->query_len, &owned, sqls, state, msg, sizeof msg) < 0) {
             ext_error(c, state, msg);
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         spec = owned;
     } else {
         sw_stmt_merge *mp = stmt_merge(c, st);
         if (!mp) {
             ext_error(c, "53200", "out of memory");
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         if (mp->rc < 0) {
             ext_error(c, mp->sqlstate, mp->msg ? mp->msg : "cannot merge");
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         spec = mp->spec;
         shared_sql = mp->sql;
@@ -1142,7 +1140,7 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
         } else {
             ext_error(c, "22023", "invalid LIMIT/OFFSET parameter for a cross-shard query");
         }
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     c->fan.swallow_desc = !describes;
     c->c.in.parse += rest;
@@ -1164,7 +1162,7 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
         free(sqls[i]);
     }
     merge_launch(c);
-    return MSG_DONE;
+    return SW_MSG_DONE;
 }
 
 static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
@@ -1172,7 +1170,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     sw_bind_msg m;
     if (sw_bind_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
         sw_client_protocol_error(c, "invalid Bind message");
-        return MSG_CLOSED;
+        return SW_MSG_CLOSED;
     }
     char msg[300];
     sw_client_stmt *cs = sw_client_stmt_find(c, m.stmt);
@@ -1181,16 +1179,16 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         if (m.stmt[0]) snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.stmt);
         else snprintf(msg, sizeof msg, "unnamed prepared statement does not exist");
         ext_error(c, "26000", msg);
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     sw_stmt *st = cs->stmt;
     const char *perr = stmt_plan(c, st);
     if (perr) {
         c->c.in.parse += total;
         ext_error(c, "42601", perr);
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
-    if (!refresh_conf(c)) return MSG_CLOSED;
+    if (!refresh_conf(c)) return SW_MSG_CLOSED;
     /* Parameters for the router. */
     const uint8_t *vals[256];
     int32_t lens[256];
@@ -1214,8 +1212,8 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     sw_route_out o;
     memset(&o, 0, sizeof o);
     sw_router_route_plan(c->router, st->plan, &in, &o);
-    int rc = MSG_DONE;
-    bool quiet = sw_routed_quiescent(c);
+    int rc = SW_MSG_DONE;
+    bool quiet = sw_client_quiescent(c);
     sw_route_target tx[SW_MAX_NODES];
     const sw_route_target *t = o.targets;
     int n = o.n_targets;
@@ -1246,11 +1244,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     if (n == 1) {
         int node = t[0].node;
         if (!(c->server && c->server == c->link[node])) {
-            if (!quiet) { rc = MSG_WAIT; goto out; }
-            if (!use_node(c, node)) { rc = MSG_WAIT; goto out; }
+            if (!quiet) { rc = SW_MSG_WAIT; goto out; }
+            if (!sw_client_use_node(c, node)) { rc = SW_MSG_WAIT; goto out; }
         }
         sw_server *s = c->server;
-        if (!sw_out_room(&s->c)) { rc = MSG_WAIT; goto out; }
+        if (!sw_out_room(&s->c)) { rc = SW_MSG_WAIT; goto out; }
         sw_stmt *run = st, *interned = NULL;
         if (t[0].sql) {
             interned = run = sw_stmt_intern(t[0].sql, strlen(t[0].sql), st->nparams, st->param_types);
@@ -1263,7 +1261,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         goto out;
     }
     /* Fan out: the rest of the unit must be here to be copied to each. */
-    if (!quiet) { rc = MSG_WAIT; goto out; }
+    if (!quiet) { rc = SW_MSG_WAIT; goto out; }
     {
         char state[6];
         if (write_refused(c, o.kind, st->query, st->query_len, state, msg, sizeof msg)) {
@@ -1281,10 +1279,10 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     if (rest == 0) {
         if (!sw_iobuf_make_room(&c->c, total + 65536) && c->c.in.done == c->c.in.parse) {
             sw_client_protocol_error(c, "out of memory for message");
-            rc = MSG_CLOSED;
+            rc = SW_MSG_CLOSED;
             goto out;
         }
-        rc = MSG_WAIT;
+        rc = SW_MSG_WAIT;
         goto out;
     }
     if (n > (int)(sizeof c->fan.srv / sizeof c->fan.srv[0]) || !link_all(c, t, n)) {
@@ -1292,7 +1290,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
             c->c.in.parse += total;
             ext_error(c, "0A000", "statement has too many targets");
         } else {
-            rc = MSG_WAIT;
+            rc = SW_MSG_WAIT;
         }
         goto out;
     }
@@ -1342,7 +1340,7 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
     sw_target_msg m;
     if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
         sw_client_protocol_error(c, type == SW_FE_DESCRIBE ? "invalid Describe message" : "invalid Close message");
-        return MSG_CLOSED;
+        return SW_MSG_CLOSED;
     }
     char msg[300];
     if (m.kind == 'S') {
@@ -1351,20 +1349,20 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
             c->c.in.parse += total;
             sw_client_stmt_drop(c, m.name);
             ext_reply(c, SW_BE_CLOSE_COMPLETE, 0, 0);
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         if (!cs) {
             c->c.in.parse += total;
             snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.name);
             ext_error(c, "26000", msg);
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         if (!c->server) {
-            if (!sw_routed_quiescent(c)) return MSG_WAIT;
-            if (!use_node(c, any_node(c))) return MSG_WAIT;
+            if (!sw_client_quiescent(c)) return SW_MSG_WAIT;
+            if (!sw_client_use_node(c, any_node(c))) return SW_MSG_WAIT;
         }
         sw_server *s = c->server;
-        if (!sw_out_room(&s->c)) return MSG_WAIT;
+        if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
         sw_ensure_prepared(s, cs->stmt);
         sw_wbuf *w = sw_out_gen(&s->c);
         size_t start = w->len;
@@ -1372,7 +1370,7 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
         sw_out_gen_done(&s->c, start);
         sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
         c->c.in.parse += total;
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     /* A portal lives on the server its Bind went to. */
     if (!c->server) {
@@ -1383,14 +1381,14 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
             snprintf(msg, sizeof msg, "portal \"%s\" does not exist", m.name);
             ext_error(c, "34000", msg);
         }
-        return MSG_DONE;
+        return SW_MSG_DONE;
     }
     sw_server *s = c->server;
-    if (!sw_out_room(&s->c)) return MSG_WAIT;
+    if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
     sw_out_src(&s->c, &c->c, p, total);
     sw_owe(s, type == SW_FE_CLOSE ? SW_OWE_CLOSE : SW_OWE_DESCRIBE_PORTAL, false);
     c->c.in.parse += total;
-    return MSG_DONE;
+    return SW_MSG_DONE;
 }
 
 /* Messages that follow the current server: Execute, Sync, Flush, copy data,
@@ -1399,7 +1397,7 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
 {
     if (!c->server) {
         if (type == SW_FE_SYNC) {
-            if (!sw_routed_quiescent(c)) return MSG_WAIT;
+            if (!sw_client_quiescent(c)) return SW_MSG_WAIT;
             c->skip_until_sync = false;
             if (c->proxy_failed && c->txn_status != 'I') c->txn_status = 'E';
             sw_wbuf *w = sw_out_gen(&c->c);
@@ -1407,23 +1405,23 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
             sw_build_ready(w, c->txn_status);
             sw_out_gen_done(&c->c, start);
             c->c.in.parse += total;
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         if (type == SW_FE_EXECUTE) {
             c->c.in.parse += total;
             ext_error(c, "34000", "portal does not exist");
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
         if (type == SW_FE_FUNCTION_CALL) {
-            if (!sw_routed_quiescent(c)) return MSG_WAIT;
-            if (!use_node(c, any_node(c))) return MSG_WAIT;
+            if (!sw_client_quiescent(c)) return SW_MSG_WAIT;
+            if (!sw_client_use_node(c, any_node(c))) return SW_MSG_WAIT;
         } else {
             c->c.in.parse += total;  /* Flush, stray copy messages: nothing to do */
-            return MSG_DONE;
+            return SW_MSG_DONE;
         }
     }
     sw_server *s = c->server;
-    if (!sw_out_room(&s->c)) return MSG_WAIT;
+    if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
     sw_out_src(&s->c, &c->c, p, total);
     c->c.in.parse += total;
     switch (type) {
@@ -1438,151 +1436,29 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
     case SW_FE_COPY_FAIL: sw_ledger_copy_end(&s->owed); break;
     default: break;
     }
-    return MSG_DONE;
+    return SW_MSG_DONE;
 }
 
-/* Close a linked server whose ledger faulted (its client is told); true
- * when one was. */
-static bool links_faulted(sw_client *c)
+int sw_routed_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
-    if (sw_server_check_fault(c->server)) return true;
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
-        if (sw_server_check_fault(c->link[i])) return true;
-    return false;
-}
-
-/* A linked server is skipping to Sync after an error: PostgreSQL ignores
- * the client's messages up to its Sync, so they are dropped here too,
- * wherever they would have been routed. */
-static bool batch_failed(const sw_client *c)
-{
-    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
-        const sw_server *s = c->link[i];
-        if (!s) continue;
-        seen++;
-        if (s->owed.skipping) return true;
+    switch (type) {
+    case SW_FE_QUERY: return routed_query(c, p, total);
+    case SW_FE_PARSE: return routed_parse(c, p, total);
+    case SW_FE_BIND: return routed_bind(c, p, total);
+    case SW_FE_DESCRIBE:
+    case SW_FE_CLOSE: return routed_target_msg(c, type, p, total);
+    case SW_FE_EXECUTE:
+    case SW_FE_SYNC:
+    case SW_FE_FLUSH:
+    case SW_FE_FUNCTION_CALL:
+    case SW_FE_COPY_DATA:
+    case SW_FE_COPY_DONE:
+    case SW_FE_COPY_FAIL: return routed_forward(c, type, p, total);
+    default: {
+        char msg[64];
+        snprintf(msg, sizeof msg, "invalid frontend message type %d", type);
+        sw_client_protocol_error(c, msg);
+        return SW_MSG_CLOSED;
     }
-    return false;
-}
-
-/* Whether anything in flight to a linked server still points into c's buffer. */
-static bool input_referenced(const sw_client *c)
-{
-    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
-        sw_server *s = c->link[i];
-        if (!s) continue;
-        seen++;
-        if (s->c.out.src == &c->c && (s->c.out.writing || s->c.out.nparts > 0)) return true;
     }
-    return false;
-}
-
-static void flush_links(sw_client *c)
-{
-    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
-        sw_server *s = c->link[i];
-        if (!s) continue;
-        seen++;
-        if (s->c.out.nparts > 0 && !s->c.out.writing && sw_out_flush(&s->c) < 0)
-            sw_server_close(s, "write to server failed");
-        if (c->c.closing) return;
-    }
-}
-
-void sw_routed_client(sw_client *c)
-{
-    sw_iobuf *b = &c->c.in;
-    c->stalled = false;
-    /* A new transaction routes by the newest map. */
-    if (c->n_links == 0 && c->txn_status == 'I' && !c->fan.active) c->router = sw_g.router;
-    while (!c->c.closing && !c->c.paused) {
-        if (c->state == SW_CLIENT_WAITING) return;
-        if (c->fan.active) { c->stalled = true; break; }
-        if (c->held) {
-            if (c->server && c->server->owed.n_proxy_parses > 0) break;
-            c->held = false;
-        }
-        sw_server *s = c->server;
-        uint32_t avail = b->recv - b->parse;
-        sw_msg_hdr h;
-        int fr = sw_client_frame(c, &h);
-        if (fr == SW_FRAME_CLOSED) return;
-        if (fr == SW_FRAME_STOP) break;
-        if (fr == SW_FRAME_AGAIN) continue;
-        if (h.type != SW_FE_SYNC && !c->copyin && batch_failed(c)) {
-            c->skip_until_sync = true;  /* the next frame drops it */
-            continue;
-        }
-        if (avail < h.total) {
-            if (h.type == SW_FE_COPY_DATA && s && !c->copyin && h.total > SW_BUF_WHOLE_MAX) {
-                if (!sw_out_room(&s->c)) break;
-                sw_out_src(&s->c, &c->c, b->data + b->parse, avail);
-                c->c.stream_left = h.total - avail;
-                c->c.stream_drop = false;
-                b->parse = b->recv;
-                continue;
-            }
-            if (!sw_iobuf_make_room(&c->c, h.total)) {
-                if (b->done != b->parse) break;
-                sw_client_protocol_error(c, "out of memory for message");
-                return;
-            }
-            break;
-        }
-        if (s && s->applied.fp != c->wanted.fp && s->txn_status == 'I' && sw_ledger_quiet(&s->owed))
-            sw_relay_linked(c, s);
-        const uint8_t *p = b->data + b->parse;
-        int r;
-        if (c->copyin) {
-            r = sw_copyin_client(c, h.type, p, h.total);
-            if (r == MSG_WAIT) {
-                c->stalled = true;
-                break;
-            }
-            continue;
-        }
-        switch (h.type) {
-        case SW_FE_QUERY: r = routed_query(c, p, h.total); break;
-        case SW_FE_PARSE: r = routed_parse(c, p, h.total); break;
-        case SW_FE_BIND: r = routed_bind(c, p, h.total); break;
-        case SW_FE_DESCRIBE:
-        case SW_FE_CLOSE: r = routed_target_msg(c, h.type, p, h.total); break;
-        case SW_FE_EXECUTE:
-        case SW_FE_SYNC:
-        case SW_FE_FLUSH:
-        case SW_FE_FUNCTION_CALL:
-        case SW_FE_COPY_DATA:
-        case SW_FE_COPY_DONE:
-        case SW_FE_COPY_FAIL: r = routed_forward(c, h.type, p, h.total); break;
-        default: {
-            char msg[64];
-            snprintf(msg, sizeof msg, "invalid frontend message type %d", h.type);
-            sw_client_protocol_error(c, msg);
-            return;
-        }
-        }
-        if (r == MSG_CLOSED || c->c.closing) return;
-        if (links_faulted(c)) return;
-        if (r == MSG_WAIT) {
-            if (c->state != SW_CLIENT_WAITING) c->stalled = true;
-            break;
-        }
-        if (c->server) sw_emit_fakes(c->server);
-        if (c->held) break;
-    }
-    if (c->c.closing) return;
-    if (b->done < b->parse && !input_referenced(c)) b->done = b->parse;
-    flush_links(c);
-    if (c->c.closing) return;
-    if (sw_out_flush(&c->c) < 0) {
-        sw_client_close(c, "write failed");
-        return;
-    }
-    if (c->copyin && c->stalled) {
-        /* a COPY target cannot take more: the client waits, unread, until
-         * the target's write completes */
-        sw_conn_read_stop(&c->c);
-        return;
-    }
-    if (!c->c.closing && !c->c.paused && c->state != SW_CLIENT_WAITING) sw_conn_read_start(&c->c);
 }

@@ -81,3 +81,49 @@ void sw_stmt_merge_free(sw_stmt_merge *m)
     free(m->msg);
     free(m);
 }
+
+/* ---------------------------------------------------------------- the clients' names */
+
+sw_client_stmt *sw_client_stmt_find(sw_client *c, const char *name)
+{
+    sw_client_stmt *cs = sw_map_get(&c->stmts, sw_stmt_name_hash(name));
+    return cs && strcmp(cs->name, name) == 0 ? cs : NULL;
+}
+
+/* Record the client's name for a statement.  NULL when out of memory. */
+sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
+                                uint16_t nparams, const uint8_t *types)
+{
+    sw_stmt *st = sw_stmt_intern(query, qlen, nparams, types);
+    sw_client_stmt *cs = st ? malloc(sizeof *cs) : NULL;
+    if (cs) cs->name = strdup(name);
+    if (!cs || !cs->name || sw_map_put(&c->stmts, sw_stmt_name_hash(name), cs)) {
+        if (cs) free(cs->name);
+        free(cs);
+        sw_stmt_release(st);
+        return NULL;
+    }
+    cs->stmt = st;
+    return st;
+}
+
+void sw_client_stmt_drop_id(sw_client *c, uint64_t name_hash, uint64_t stmt_id)
+{
+    sw_client_stmt *cs = sw_map_get(&c->stmts, name_hash);
+    if (!cs || cs->stmt->id != stmt_id) return;
+    sw_map_del(&c->stmts, name_hash);
+    sw_stmt_release(cs->stmt);
+    free(cs->name);
+    free(cs);
+}
+
+/* Forget the client's name (Close); the servers keep their copy for others. */
+void sw_client_stmt_drop(sw_client *c, const char *name)
+{
+    sw_client_stmt *cs = sw_client_stmt_find(c, name);
+    if (!cs) return;
+    sw_map_del(&c->stmts, sw_stmt_name_hash(name));
+    sw_stmt_release(cs->stmt);
+    free(cs->name);
+    free(cs);
+}

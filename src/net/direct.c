@@ -1,0 +1,355 @@
+/*
+ * direct.c - statements of a database whose tables all live on one node:
+ * every message goes to the client's server as it comes, pipelining
+ * included.  Named prepared statements are renamed to their shared
+ * server-side names (prepared on demand on whichever server the client
+ * holds), Close of a statement is answered by shardwire, SET/RESET are
+ * noted.  Between transactions, Parse, Close and Sync are answered without
+ * a server; after the client's server died inside a transaction, its
+ * statements are answered as PostgreSQL answers them in a failed one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query.h>
+
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+#include "relay_int.h"
+
+/* Forward message [p, p+total) unchanged. */
+static inline void fwd(sw_client *c, const uint8_t *p, uint32_t total)
+{
+    sw_out_src(&c->server->c, &c->c, p, total);
+}
+
+static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
+{
+    sw_server *s = c->server;
+    sw_parse_msg m;
+    if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
+        sw_client_protocol_error(c, "invalid Parse message");
+        return;
+    }
+    if (!m.name[0]) {  /* the unnamed statement lives on the server only */
+        fwd(c, p, total);
+        sw_owe(s, SW_OWE_PARSE, false);
+        return;
+    }
+    char msg[160];
+    if (sw_client_stmt_find(c, m.name)) {
+        snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
+        sw_push_fake_error(c, "42P05", msg);
+        return;
+    }
+    sw_stmt *st = sw_client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types);
+    if (!st) {
+        sw_push_fake_error(c, "53200", "out of memory");
+        return;
+    }
+    if (sw_map_get(&s->stmts, st->id)) {
+        sw_push_fake_named(s, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(m.name), st->id);
+        return;
+    }
+    /* Rename: new header and name, then the original query and types. */
+    size_t name_len = strlen(m.name);
+    const uint8_t *tail = (const uint8_t *)m.name + name_len + 1;
+    uint32_t tail_len = (uint32_t)(p + total - tail);
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_msg_header(w, SW_FE_PARSE, strlen(st->name) + 1 + tail_len);
+    sw_wbuf_cstr(w, st->name);
+    sw_out_gen_done(&s->c, start);
+    sw_out_src(&s->c, &c->c, tail, tail_len);
+    if (sw_map_put(&s->stmts, st->id, st) != 0) {
+        sw_server_fault(s, "53200", "out of memory");
+        return;
+    }
+    sw_owe_stmt(s, SW_OWE_PARSE, false, st->id, sw_stmt_name_hash(m.name));
+}
+
+static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
+{
+    sw_server *s = c->server;
+    sw_bind_msg m;
+    if (sw_bind_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
+        sw_client_protocol_error(c, "invalid Bind message");
+        return;
+    }
+    if (!m.stmt[0]) {
+        fwd(c, p, total);
+        sw_owe(s, SW_OWE_BIND, false);
+        return;
+    }
+    sw_client_stmt *cs = sw_client_stmt_find(c, m.stmt);
+    if (!cs) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.stmt);
+        sw_push_fake_error(c, "26000", msg);
+        return;
+    }
+    sw_ensure_prepared(s, cs->stmt);
+    const uint8_t *tail = p + SW_HDR_LEN + m.tail_off;
+    uint32_t tail_len = (uint32_t)(p + total - tail);
+    size_t portal_len = strlen(m.portal);
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_msg_header(w, SW_FE_BIND, portal_len + 1 + strlen(cs->stmt->name) + 1 + tail_len);
+    sw_wbuf_cstr(w, m.portal);
+    sw_wbuf_cstr(w, cs->stmt->name);
+    sw_out_gen_done(&s->c, start);
+    sw_out_src(&s->c, &c->c, tail, tail_len);
+    sw_owe(s, SW_OWE_BIND, false);
+}
+
+static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_server *s = c->server;
+    sw_target_msg m;
+    if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) {
+        sw_client_protocol_error(c, type == SW_FE_DESCRIBE ? "invalid Describe message" : "invalid Close message");
+        return;
+    }
+    sw_owe_kind kind = type == SW_FE_CLOSE ? SW_OWE_CLOSE
+                     : m.kind == 'S' ? SW_OWE_DESCRIBE_STMT : SW_OWE_DESCRIBE_PORTAL;
+    if (m.kind != 'S' || !m.name[0]) {
+        fwd(c, p, total);
+        sw_owe(s, kind, false);
+        return;
+    }
+    sw_client_stmt *cs = sw_client_stmt_find(c, m.name);
+    if (type == SW_FE_CLOSE) {
+        sw_client_stmt_drop(c, m.name);
+        sw_push_fake(s, SW_BE_CLOSE_COMPLETE);
+        return;
+    }
+    if (!cs) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "prepared statement \"%s\" does not exist", m.name);
+        sw_push_fake_error(c, "26000", msg);
+        return;
+    }
+    sw_ensure_prepared(s, cs->stmt);
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
+    sw_out_gen_done(&s->c, start);
+    sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
+}
+
+/* Between transactions, statement bookkeeping needs no server: a named
+ * Parse is checked with the PostgreSQL grammar and recorded (the server
+ * prepares it on demand at its first Bind), Close of a statement forgets a
+ * name, Sync reports the idle status.  Holding no server here matters: a
+ * client that prepares synchronously while its other connections hold every
+ * server in open transactions (pgbench -M prepared) would otherwise wait on
+ * itself.  Returns true when the message was answered. */
+static bool answer_between_txns(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_wbuf *w;
+    size_t start;
+    char msg[256];
+    if (type == SW_FE_PARSE) {
+        sw_parse_msg m;
+        if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || !m.name[0]) return false;
+        w = sw_out_gen(&c->c);
+        start = w->len;
+        if (sw_client_stmt_find(c, m.name)) {
+            snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
+            sw_build_error(w, 'E', "ERROR", "42P05", msg, NULL, NULL);
+            c->skip_until_sync = true;
+        } else {
+            PgQueryParseResult r = pg_query_parse(m.query);
+            if (r.error) {
+                snprintf(msg, sizeof msg, "%s", r.error->message);
+                sw_build_error(w, 'E', "ERROR", "42601", msg, NULL, NULL);
+                c->skip_until_sync = true;
+            } else if (sw_client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types)) {
+                sw_build_empty(w, SW_BE_PARSE_COMPLETE);
+            } else {
+                sw_build_error(w, 'E', "ERROR", "53200", "out of memory", NULL, NULL);
+                c->skip_until_sync = true;
+            }
+            pg_query_free_parse_result(r);
+        }
+        sw_out_gen_done(&c->c, start);
+        return true;
+    }
+    if (type == SW_FE_CLOSE) {
+        sw_target_msg m;
+        if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || m.kind != 'S' || !m.name[0]) return false;
+        sw_client_stmt_drop(c, m.name);
+        w = sw_out_gen(&c->c);
+        start = w->len;
+        sw_build_empty(w, SW_BE_CLOSE_COMPLETE);
+        sw_out_gen_done(&c->c, start);
+        return true;
+    }
+    if (type == SW_FE_SYNC) {
+        c->skip_until_sync = false;
+        w = sw_out_gen(&c->c);
+        start = w->len;
+        sw_build_ready(w, 'I');
+        sw_out_gen_done(&c->c, start);
+        return true;
+    }
+    if (type == SW_FE_FLUSH) return true;  /* output is flushed after the batch anyway */
+    return false;
+}
+
+/* Whether sql is one COMMIT/END or ROLLBACK/ABORT (not ROLLBACK TO):
+ * what PostgreSQL accepts in a failed transaction. */
+static bool is_txn_exit(const char *sql, bool *commit)
+{
+    PgQueryParseResult r = pg_query_parse(sql);
+    bool yes = false;
+    if (!r.error && r.parse_tree) {
+        const char *t = r.parse_tree;
+        const char *first = strstr(t, "\"stmt\":");
+        bool one = first && !strstr(first + 7, "\"stmt\":");
+        bool c = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_COMMIT\"") != NULL;
+        bool rb = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_ROLLBACK\"") != NULL;
+        yes = one && (c || rb);
+        *commit = c;
+    }
+    pg_query_free_parse_result(r);
+    return yes;
+}
+
+/* The client's transaction failed under it (its server died): until it
+ * ends the transaction, statements get 25P02 like in any failed
+ * transaction, and its COMMIT or ROLLBACK is answered ROLLBACK.  Returns
+ * true when the message was answered here. */
+static bool answer_failed_txn(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    static const char aborted[] = "current transaction is aborted, commands ignored until end of transaction block";
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    const char *state = c->lost_msg ? "08006" : "25P02";
+    const char *msg = c->lost_msg ? c->lost_msg : aborted;
+    bool commit;
+    switch (type) {
+    case SW_FE_QUERY: {
+        sw_query_msg q;
+        if (sw_query_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &q) < 0) return false;
+        if (is_txn_exit(q.sql, &commit)) {
+            sw_build_command_complete(w, "ROLLBACK");
+            c->proxy_failed = false;
+            c->txn_status = 'I';
+        } else {
+            sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        }
+        sw_build_ready(w, c->txn_status);
+        break;
+    }
+    case SW_FE_PARSE: {
+        sw_parse_msg m;
+        if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) return false;
+        if (is_txn_exit(m.query, &commit)) {
+            /* Run by a server outside any transaction from here on. */
+            c->proxy_failed = false;
+            c->txn_status = 'I';
+            free(c->lost_msg);
+            c->lost_msg = NULL;
+            return false;
+        }
+        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        c->skip_until_sync = true;
+        break;
+    }
+    case SW_FE_SYNC:
+        sw_build_ready(w, 'E');
+        c->skip_until_sync = false;
+        break;
+    case SW_FE_FUNCTION_CALL:
+        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        sw_build_ready(w, 'E');
+        break;
+    case SW_FE_FLUSH:
+    case SW_FE_COPY_DATA:
+    case SW_FE_COPY_DONE:
+    case SW_FE_COPY_FAIL:
+        break;  /* nothing to say, as PostgreSQL */
+    default:    /* Bind, Describe, Execute, Close: part of a batch that fails */
+        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
+        c->skip_until_sync = true;
+        break;
+    }
+    sw_out_gen_done(&c->c, start);
+    if (w->len > start && c->lost_msg) {
+        free(c->lost_msg);
+        c->lost_msg = NULL;
+    }
+    return true;
+}
+
+int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_iobuf *b = &c->c.in;
+    sw_server *s = c->server;
+    if (!s && c->txn_status == 'I' && answer_between_txns(c, type, p, total)) {
+        b->parse += total;
+        return SW_MSG_DONE;
+    }
+    if (!s && c->proxy_failed && answer_failed_txn(c, type, p, total)) {
+        b->parse += total;
+        return SW_MSG_DONE;
+    }
+    if (!s) {
+        if (!sw_client_use_node(c, c->node_index)) return c->c.closing ? SW_MSG_CLOSED : SW_MSG_WAIT;
+        s = c->server;
+    }
+    if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
+    b->parse += total;
+    switch (type) {
+    case SW_FE_QUERY: {
+        sw_query_msg q;
+        if (sw_query_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &q) < 0) {
+            sw_client_protocol_error(c, "invalid Query message");
+            return SW_MSG_CLOSED;
+        }
+        sw_sessops_scan(q.sql, q.len, &c->pending);
+        fwd(c, p, total);
+        sw_owe(s, SW_OWE_QUERY, false);
+        break;
+    }
+    case SW_FE_PARSE: handle_parse(c, p, total); break;
+    case SW_FE_BIND: handle_bind(c, p, total); break;
+    case SW_FE_DESCRIBE:
+    case SW_FE_CLOSE: handle_describe_close(c, type, p, total); break;
+    case SW_FE_EXECUTE:
+        fwd(c, p, total);
+        sw_owe(s, SW_OWE_EXECUTE, false);
+        break;
+    case SW_FE_SYNC:
+        c->skip_until_sync = false;
+        fwd(c, p, total);
+        sw_owe(s, SW_OWE_SYNC, false);
+        /* A later segment must not count on a Parse this one sent on
+         * demand: an error here would make the server skip it. */
+        if (s->owed.n_proxy_parses > 0) c->held = true;
+        break;
+    case SW_FE_FUNCTION_CALL:
+        fwd(c, p, total);
+        sw_owe(s, SW_OWE_FUNCTION, false);
+        break;
+    case SW_FE_COPY_DONE:
+    case SW_FE_COPY_FAIL:
+        fwd(c, p, total);
+        sw_ledger_copy_end(&s->owed);
+        break;
+    case SW_FE_FLUSH:
+    case SW_FE_COPY_DATA:
+        fwd(c, p, total);
+        break;
+    default: {
+        char msg[64];
+        snprintf(msg, sizeof msg, "invalid frontend message type %d", type);
+        sw_client_protocol_error(c, msg);
+        return SW_MSG_CLOSED;
+    }
+    }
+    return c->c.closing ? SW_MSG_CLOSED : SW_MSG_DONE;
+}

@@ -1,0 +1,198 @@
+/*
+ * pipeline.c - the one client loop.  Each message the client sent is
+ * framed in place, then handed on by the database's kind: a database whose
+ * tables live on one node forwards every message to the client's server
+ * as it comes (direct.c); one with a shard map routes each statement to
+ * its node or nodes (routed.c), where a single node is forwarded to just
+ * the same way and several are fanned out or merged.  Whatever the route,
+ * the loop stops when a server must be waited for, when a server's outgoing
+ * batch is full or in flight, when a message is incomplete, or when the
+ * replies of the servers linked so far must come first; the server side
+ * (relay.c) starts it again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+#include "relay_int.h"
+
+/* The first step of the loop: pass through the rest of a large
+ * CopyData, frame the next message, close on Terminate or a bad length,
+ * drop messages up to Sync after an error.  SW_FRAME_MSG leaves a header
+ * for the message at the parse cursor (possibly not all received yet). */
+int sw_client_frame(sw_client *c, sw_msg_hdr *h)
+{
+    sw_iobuf *b = &c->c.in;
+    sw_server *s = c->server;
+    uint32_t avail = b->recv - b->parse;
+    uint32_t max = sw_g.conf->max_message_size;
+    if (c->c.stream_left) {
+        /* The rest of a large CopyData passes through as it arrives. */
+        if (avail == 0) return SW_FRAME_STOP;
+        if (!c->c.stream_drop && (!s || !sw_out_room(&s->c))) return SW_FRAME_STOP;
+        uint32_t n = avail < c->c.stream_left ? avail : c->c.stream_left;
+        if (!c->c.stream_drop) sw_out_src(&s->c, &c->c, b->data + b->parse, n);
+        b->parse += n;
+        c->c.stream_left -= n;
+        if (!c->c.stream_left) c->c.stream_drop = false;
+        return SW_FRAME_AGAIN;
+    }
+    int rc = sw_msg_peek(b->data + b->parse, avail, max, h);
+    if (rc < 0) {
+        char msg[128];
+        if (rc == -EMSGSIZE)
+            snprintf(msg, sizeof msg, "message of %u bytes exceeds the limit of %u bytes",
+                     (unsigned)sw_be32(b->data + b->parse + 1) + 1, (unsigned)max);
+        else
+            snprintf(msg, sizeof msg, "invalid message length");
+        sw_client_protocol_error(c, msg);
+        return SW_FRAME_CLOSED;
+    }
+    if (rc == 0) return SW_FRAME_STOP;
+    if (h->type == SW_FE_TERMINATE) {
+        sw_client_close(c, NULL);
+        return SW_FRAME_CLOSED;
+    }
+    if (c->skip_until_sync && h->type != SW_FE_SYNC) {
+        /* Dropped like PostgreSQL drops messages after an error. */
+        if (avail < h->total) {
+            c->c.stream_left = h->total - avail;
+            c->c.stream_drop = true;
+            b->parse = b->recv;
+        } else {
+            b->parse += h->total;
+        }
+        return SW_FRAME_AGAIN;
+    }
+    return SW_FRAME_MSG;
+}
+
+/* Close a linked server whose ledger faulted (its client is told); true
+ * when one was. */
+static bool links_faulted(sw_client *c)
+{
+    if (sw_server_check_fault(c->server)) return true;
+    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
+        if (sw_server_check_fault(c->link[i])) return true;
+    return false;
+}
+
+/* A linked server is skipping to Sync after an error: PostgreSQL ignores
+ * the client's messages up to its Sync, so they are dropped here too,
+ * wherever they would have been routed. */
+static bool batch_failed(const sw_client *c)
+{
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
+        const sw_server *s = c->link[i];
+        if (!s) continue;
+        seen++;
+        if (s->owed.skipping) return true;
+    }
+    return false;
+}
+
+/* Whether anything in flight to a linked server still points into c's buffer. */
+static bool input_referenced(const sw_client *c)
+{
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
+        sw_server *s = c->link[i];
+        if (!s) continue;
+        seen++;
+        if (s->c.out.src == &c->c && (s->c.out.writing || s->c.out.nparts > 0)) return true;
+    }
+    return false;
+}
+
+static void flush_links(sw_client *c)
+{
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
+        sw_server *s = c->link[i];
+        if (!s) continue;
+        seen++;
+        if (s->c.out.nparts > 0 && !s->c.out.writing && sw_out_flush(&s->c) < 0)
+            sw_server_close(s, "write to server failed");
+        if (c->c.closing) return;
+    }
+}
+
+void sw_client_run(sw_client *c)
+{
+    sw_iobuf *b = &c->c.in;
+    c->stalled = false;
+    /* A new transaction routes by the newest map. */
+    if (c->routed && c->n_links == 0 && c->txn_status == 'I' && !c->fan.active) c->router = sw_g.router;
+    while (!c->c.closing && !c->c.paused) {
+        if (c->state == SW_CLIENT_WAITING) return;
+        if (c->fan.active) { c->stalled = true; break; }
+        if (c->held) {
+            if (c->server && c->server->owed.n_proxy_parses > 0) break;
+            c->held = false;
+        }
+        sw_server *s = c->server;
+        uint32_t avail = b->recv - b->parse;
+        sw_msg_hdr h;
+        int fr = sw_client_frame(c, &h);
+        if (fr == SW_FRAME_CLOSED) return;
+        if (fr == SW_FRAME_STOP) break;
+        if (fr == SW_FRAME_AGAIN) continue;
+        if (h.type != SW_FE_SYNC && !c->copyin && batch_failed(c)) {
+            c->skip_until_sync = true;  /* the next frame drops it */
+            continue;
+        }
+        if (avail < h.total) {
+            if (h.type == SW_FE_COPY_DATA && s && !c->copyin && h.total > SW_BUF_WHOLE_MAX) {
+                if (!sw_out_room(&s->c)) break;
+                sw_out_src(&s->c, &c->c, b->data + b->parse, avail);
+                c->c.stream_left = h.total - avail;
+                c->c.stream_drop = false;
+                b->parse = b->recv;
+                continue;
+            }
+            if (!sw_iobuf_make_room(&c->c, h.total)) {
+                if (b->done != b->parse) break;
+                sw_client_protocol_error(c, "out of memory for message");
+                return;
+            }
+            break;
+        }
+        if (s && s->applied.fp != c->wanted.fp && s->txn_status == 'I' && sw_ledger_quiet(&s->owed))
+            sw_settings_sync(c, s);  /* settings changed between transactions (RESET) */
+        const uint8_t *p = b->data + b->parse;
+        int r;
+        if (c->copyin) {
+            r = sw_copyin_client(c, h.type, p, h.total);
+            if (r == SW_MSG_WAIT) {
+                c->stalled = true;
+                break;
+            }
+            continue;
+        }
+        r = c->routed ? sw_routed_message(c, h.type, p, h.total) : sw_direct_message(c, h.type, p, h.total);
+        if (r == SW_MSG_CLOSED || c->c.closing) return;
+        if (links_faulted(c)) return;
+        if (r == SW_MSG_WAIT) {
+            if (c->state != SW_CLIENT_WAITING) c->stalled = true;
+            break;
+        }
+        if (c->server) sw_emit_fakes(c->server);
+        if (c->held) break;
+    }
+    if (c->c.closing) return;
+    if (b->done < b->parse && !input_referenced(c)) b->done = b->parse;
+    flush_links(c);
+    if (c->c.closing) return;
+    if (sw_out_flush(&c->c) < 0) {
+        sw_client_close(c, "write failed");
+        return;
+    }
+    if (c->copyin && c->stalled) {
+        /* a COPY target cannot take more: the client waits, unread, until
+         * the target's write completes */
+        sw_conn_read_stop(&c->c);
+        return;
+    }
+    if (!c->c.closing && !c->c.paused && c->state != SW_CLIENT_WAITING) sw_conn_read_start(&c->c);
+}
