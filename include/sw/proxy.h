@@ -299,6 +299,12 @@ struct sw_client {
     sw_server *link[SW_MAX_NODES]; /* servers held in this transaction, by node */
     int n_links;
     int want_node;         /* node a server is being acquired for */
+    /* The router's answer for the statement at the parse cursor, kept while
+     * it waits for quiet, a server or room: routed once, not again. */
+    sw_route_out route;
+    bool route_kept;
+    uint32_t route_at;     /* parse cursor it was made at (moves on compaction: routed again) */
+    const sw_router *route_router;
     bool stalled;          /* waiting for every linked server to finish replying */
     sw_fan fan;
     struct sw_copyin *copyin; /* COPY FROM STDIN split over several shards (copyin.c) */

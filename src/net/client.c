@@ -87,6 +87,7 @@ static void client_free_cb(uv_handle_t *h)
     sw_paramset_free(&c->wanted);
     sw_sessops_clear(&c->pending);
     free(c->pending.ops);
+    sw_route_out_clear(&c->route);
     free(c->lost_msg);
     free(c->begin_sql);
     free(c->shard_override);

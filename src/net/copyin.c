@@ -30,6 +30,7 @@
 #include "sw/copysplit.h"
 #include "sw/log.h"
 #include "sw/shard.h"
+#include "sw/proxy.h"
 
 typedef enum { CF_STARTING, CF_IN, CF_ENDING, CF_FINISHING } cf_state;
 
@@ -571,3 +572,85 @@ int sw_copyin_client(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tota
         return 1;
     }
 }
+
+/* COPY on several shards.  COPY FROM STDIN is split by the key;
+ * COPY TO STDOUT concatenates in turn (*copy_to: the caller fans it out).
+ * SW_MSG_DONE when answered or started, SW_MSG_WAIT for servers. */
+int sw_copy_start(sw_client *c, const sw_route_target *t, int n, const char *sql, bool *copy_to,
+                      bool *copy_header, bool *copy_binary)
+{
+    sw_copy_stmt cs;
+    char err[256], msg[400];
+    if (sw_copy_stmt_parse(sql, &cs, err, sizeof err) < 0) {
+        sw_local_error(c, "42601", err);
+        return SW_MSG_DONE;
+    }
+    int rc = SW_MSG_DONE;
+    if (!cs.stdio) {
+        sw_local_error(c, "0A000", "COPY with a server file or program on a table spread over several shards is not supported: use STDIN/STDOUT (psql's \\copy)");
+        goto done;
+    }
+    if (!cs.from) {
+        *copy_to = true;
+        *copy_header = cs.header && cs.format != SW_COPY_BINARY;
+        *copy_binary = cs.format == SW_COPY_BINARY;
+        goto done;
+    }
+    const sw_conf_table *table = sw_router_table_conf(c->router, c->database, cs.schema, cs.relname);
+    if (!table) {
+        snprintf(msg, sizeof msg, "COPY into %s: table not found in the shard map", cs.relname ? cs.relname : "?");
+        sw_local_error(c, "0A000", msg);
+        goto done;
+    }
+    int key_field = 0;
+    const sw_shardfn *fn = NULL;
+    if (table->kind == SW_TABLE_SHARDED) {
+        key_field = -1;
+        for (int i = 0; i < cs.n_columns; i++)
+            if (strcmp(cs.columns[i], table->key) == 0) key_field = i;
+        if (cs.n_columns == 0) {
+            /* every column in table order: the catalog says where the key is */
+            if (c->copy_key_pos <= 0) {
+                sw_copy_columns_start(c, t[0].node, cs.schema, cs.relname, table->key);
+                rc = SW_MSG_WAIT;
+                goto done;
+            }
+            key_field = c->copy_key_pos - 1;
+        }
+        if (key_field < 0) {
+            snprintf(msg, sizeof msg,
+                     "COPY into sharded table %s: its column list must include the shard key %s",
+                     table->name, table->key);
+            sw_local_error(c, "0A000", msg);
+            goto done;
+        }
+        fn = sw_router_function(c->router, table->function);
+    }
+    for (int i = 1; i < n; i++)
+        if (t[i].node == t[i - 1].node) {
+            sw_local_error(c, "0A000", "COPY into a table-suffix table with several parts on one node is not supported: use INSERT");
+            goto done;
+        }
+    if (!sw_client_link_all(c, t, n)) {
+        rc = SW_MSG_WAIT;
+        goto done;
+    }
+    c->copy_key_pos = 0;
+    sw_server *servers[SW_MAX_NODES];
+    int nodes[SW_MAX_NODES];
+    const char *sqls[SW_MAX_NODES];
+    for (int i = 0; i < n && i < SW_MAX_NODES; i++) {
+        servers[i] = c->link[t[i].node];
+        nodes[i] = t[i].node;
+        sqls[i] = t[i].sql ? t[i].sql : sql;
+    }
+    if (sw_copyin_begin(c, servers, nodes, sqls, n, &cs, table, fn, key_field) < 0) {
+        sw_local_error(c, "53200", "out of memory");
+        goto done;
+    }
+    return SW_MSG_DONE;  /* the copyin owns cs now */
+done:
+    sw_copy_stmt_clear(&cs);
+    return rc;
+}
+

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pg_query.h>
-
 #include "sw/log.h"
 #include "sw/proxy.h"
 
@@ -139,161 +137,15 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
 }
 
-/* Between transactions, statement bookkeeping needs no server: a named
- * Parse is checked with the PostgreSQL grammar and recorded (the server
- * prepares it on demand at its first Bind), Close of a statement forgets a
- * name, Sync reports the idle status.  Holding no server here matters: a
- * client that prepares synchronously while its other connections hold every
- * server in open transactions (pgbench -M prepared) would otherwise wait on
- * itself.  Returns true when the message was answered. */
-static bool answer_between_txns(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
-{
-    sw_wbuf *w;
-    size_t start;
-    char msg[256];
-    if (type == SW_FE_PARSE) {
-        sw_parse_msg m;
-        if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || !m.name[0]) return false;
-        w = sw_out_gen(&c->c);
-        start = w->len;
-        if (sw_client_stmt_find(c, m.name)) {
-            snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
-            sw_build_error(w, 'E', "ERROR", "42P05", msg, NULL, NULL);
-            c->skip_until_sync = true;
-        } else {
-            PgQueryParseResult r = pg_query_parse(m.query);
-            if (r.error) {
-                snprintf(msg, sizeof msg, "%s", r.error->message);
-                sw_build_error(w, 'E', "ERROR", "42601", msg, NULL, NULL);
-                c->skip_until_sync = true;
-            } else if (sw_client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types)) {
-                sw_build_empty(w, SW_BE_PARSE_COMPLETE);
-            } else {
-                sw_build_error(w, 'E', "ERROR", "53200", "out of memory", NULL, NULL);
-                c->skip_until_sync = true;
-            }
-            pg_query_free_parse_result(r);
-        }
-        sw_out_gen_done(&c->c, start);
-        return true;
-    }
-    if (type == SW_FE_CLOSE) {
-        sw_target_msg m;
-        if (sw_target_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || m.kind != 'S' || !m.name[0]) return false;
-        sw_client_stmt_drop(c, m.name);
-        w = sw_out_gen(&c->c);
-        start = w->len;
-        sw_build_empty(w, SW_BE_CLOSE_COMPLETE);
-        sw_out_gen_done(&c->c, start);
-        return true;
-    }
-    if (type == SW_FE_SYNC) {
-        c->skip_until_sync = false;
-        w = sw_out_gen(&c->c);
-        start = w->len;
-        sw_build_ready(w, 'I');
-        sw_out_gen_done(&c->c, start);
-        return true;
-    }
-    if (type == SW_FE_FLUSH) return true;  /* output is flushed after the batch anyway */
-    return false;
-}
-
-/* Whether sql is one COMMIT/END or ROLLBACK/ABORT (not ROLLBACK TO):
- * what PostgreSQL accepts in a failed transaction. */
-static bool is_txn_exit(const char *sql, bool *commit)
-{
-    PgQueryParseResult r = pg_query_parse(sql);
-    bool yes = false;
-    if (!r.error && r.parse_tree) {
-        const char *t = r.parse_tree;
-        const char *first = strstr(t, "\"stmt\":");
-        bool one = first && !strstr(first + 7, "\"stmt\":");
-        bool c = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_COMMIT\"") != NULL;
-        bool rb = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_ROLLBACK\"") != NULL;
-        yes = one && (c || rb);
-        *commit = c;
-    }
-    pg_query_free_parse_result(r);
-    return yes;
-}
-
-/* The client's transaction failed under it (its server died): until it
- * ends the transaction, statements get 25P02 like in any failed
- * transaction, and its COMMIT or ROLLBACK is answered ROLLBACK.  Returns
- * true when the message was answered here. */
-static bool answer_failed_txn(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
-{
-    static const char aborted[] = "current transaction is aborted, commands ignored until end of transaction block";
-    sw_wbuf *w = sw_out_gen(&c->c);
-    size_t start = w->len;
-    const char *state = c->lost_msg ? "08006" : "25P02";
-    const char *msg = c->lost_msg ? c->lost_msg : aborted;
-    bool commit;
-    switch (type) {
-    case SW_FE_QUERY: {
-        sw_query_msg q;
-        if (sw_query_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &q) < 0) return false;
-        if (is_txn_exit(q.sql, &commit)) {
-            sw_build_command_complete(w, "ROLLBACK");
-            c->proxy_failed = false;
-            c->txn_status = 'I';
-        } else {
-            sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
-        }
-        sw_build_ready(w, c->txn_status);
-        break;
-    }
-    case SW_FE_PARSE: {
-        sw_parse_msg m;
-        if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0) return false;
-        if (is_txn_exit(m.query, &commit)) {
-            /* Run by a server outside any transaction from here on. */
-            c->proxy_failed = false;
-            c->txn_status = 'I';
-            free(c->lost_msg);
-            c->lost_msg = NULL;
-            return false;
-        }
-        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
-        c->skip_until_sync = true;
-        break;
-    }
-    case SW_FE_SYNC:
-        sw_build_ready(w, 'E');
-        c->skip_until_sync = false;
-        break;
-    case SW_FE_FUNCTION_CALL:
-        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
-        sw_build_ready(w, 'E');
-        break;
-    case SW_FE_FLUSH:
-    case SW_FE_COPY_DATA:
-    case SW_FE_COPY_DONE:
-    case SW_FE_COPY_FAIL:
-        break;  /* nothing to say, as PostgreSQL */
-    default:    /* Bind, Describe, Execute, Close: part of a batch that fails */
-        sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
-        c->skip_until_sync = true;
-        break;
-    }
-    sw_out_gen_done(&c->c, start);
-    if (w->len > start && c->lost_msg) {
-        free(c->lost_msg);
-        c->lost_msg = NULL;
-    }
-    return true;
-}
-
 int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
     sw_iobuf *b = &c->c.in;
     sw_server *s = c->server;
-    if (!s && c->txn_status == 'I' && answer_between_txns(c, type, p, total)) {
+    if (!s && c->txn_status == 'I' && sw_local_between_txns(c, type, p, total)) {
         b->parse += total;
         return SW_MSG_DONE;
     }
-    if (!s && c->proxy_failed && answer_failed_txn(c, type, p, total)) {
+    if (!s && c->proxy_failed && sw_local_failed_txn(c, type, p, total)) {
         b->parse += total;
         return SW_MSG_DONE;
     }

@@ -2,7 +2,11 @@
  * merged.c - a SELECT fanned out to several shards whose answers are merged
  * (ORDER BY, LIMIT, aggregates...; or plainly concatenated as they arrive).
  *
- * Unlike the in-turn fan-out of routed.c, every target is read at once: each
+ * Starting one: the statement is planned once (src/route/merge_*.c: the
+ * text each shard runs and how their rows combine), LIMIT/OFFSET values are
+ * bound, and every target gets its copy.
+ *
+ * Unlike the in-turn fan-out of fanout.c, every target is read at once: each
  * server's messages are taken from its buffer and handed to the merger
  * (src/exec/merge.c), which copies the rows it needs; the client receives
  * what the merger writes.  Backpressure runs both ways: a server whose next
@@ -24,6 +28,197 @@
 #include "sw/merge.h"
 
 #define EMIT_CHUNK (64 * 1024)
+
+/* ---------------------------------------------------------------- starting a merge */
+
+const char *sw_merge_key_of(void *ctx, const char *schema, const char *relname, bool id)
+{
+    sw_client *c = ctx;
+    return id ? sw_router_id_of(c->router, c->database, schema, relname)
+              : sw_router_key_of(c->router, c->database, schema, relname);
+}
+
+/* Nothing to merge: rows are concatenated as they arrive. */
+static const sw_merge_spec concat_spec;
+
+static sw_merge_limits merge_limits(void)
+{
+    sw_merge_limits l;
+    l.max_rows = sw_g.conf->merge_max_rows > 0 ? (uint64_t)sw_g.conf->merge_max_rows : 0;
+    l.max_bytes = sw_g.conf->merge_max_bytes;
+    return l;
+}
+
+/* A LIMIT/OFFSET value: the constant, or its Bind parameter.  -1: none. */
+static int64_t limit_value(const sw_mlimit *l, const sw_route_in *in, bool *bad)
+{
+    if (!l->present) return -1;
+    if (l->param < 0) return l->value < 0 ? 0 : l->value;
+    if (l->param >= in->nparams || !in->param_values[l->param]) return -1;  /* LIMIT NULL: none */
+    const uint8_t *v = in->param_values[l->param];
+    int32_t len = in->param_lens[l->param];
+    int64_t x = 0;
+    if (in->param_formats[l->param] == 1) {
+        if (len == 8) x = (int64_t)(((uint64_t)sw_be32(v) << 32) | sw_be32(v + 4));
+        else if (len == 4) x = (int32_t)sw_be32(v);
+        else *bad = true;
+    } else {
+        char buf[32];
+        if (len <= 0 || len >= (int32_t)sizeof buf) {
+            *bad = true;
+            return -1;
+        }
+        memcpy(buf, v, (size_t)len);
+        buf[len] = 0;
+        char *end;
+        x = strtoll(buf, &end, 10);
+        if (*end) *bad = true;
+    }
+    return x < 0 ? 0 : x;
+}
+
+/* Begin a merged fan-out over the linked servers of t (spec NULL:
+ * concatenation).  spec_owned: freed with the fan. */
+bool sw_merge_begin(sw_client *c, const sw_merge_spec *spec, sw_merge_spec *spec_owned, int n,
+                        const sw_route_in *in)
+{
+    if (!spec) spec = &concat_spec;
+    bool bad = false;
+    int64_t limit = limit_value(&spec->limit, in, &bad);
+    int64_t offset = limit_value(&spec->offset, in, &bad);
+    if (bad) {
+        sw_merge_spec_free(spec_owned);
+        return false;
+    }
+    sw_fan_begin(c);
+    sw_merge_limits lim = merge_limits();
+    c->fan.merge = sw_merge_new(spec, n, limit, offset, &lim);
+    c->fan.spec_owned = spec_owned;
+    if (!c->fan.merge) {
+        sw_merge_spec_free(spec_owned);
+        c->fan.spec_owned = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* Every target has its copy queued: read them all at once. */
+void sw_merge_launch(sw_client *c)
+{
+    c->server = c->fan.srv[0];
+    c->fan.active = true;
+    c->fan.cur = 0;
+    for (int i = 0; i < c->fan.n; i++) {
+        sw_server *s = c->fan.srv[i];
+        if (i > 0 && s == c->fan.srv[i - 1]) continue;
+        if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+        else if (!s->c.closing) sw_conn_read_start(&s->c);
+    }
+}
+
+/* Plan the merge of a SELECT for each target text.  specs/sqls: per
+ * target (sqls[i] NULL: the target's text unchanged).  0, or -1 with the
+ * client's error in state/msg. */
+int sw_merge_plan_targets(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len,
+                              sw_merge_spec **spec, char **sqls, char state[6], char *msg, size_t msgsz)
+{
+    *spec = NULL;
+    for (int i = 0; i < n; i++) sqls[i] = NULL;
+    bool per_target = false;
+    for (int i = 0; i < n; i++) per_target |= t[i].sql != NULL;
+    for (int i = 0; i < (per_target ? n : 1); i++) {
+        const char *text = t[i].sql ? t[i].sql : sql;
+        size_t tl = t[i].sql ? strlen(t[i].sql) : len;
+        sw_merge_spec *sp = NULL;
+        char *ss = NULL;
+        int r = sw_merge_plan(text, tl, sw_merge_key_of, c, &sp, &ss, state, msg, msgsz);
+        if (r < 0) {
+            for (int k = 0; k < n; k++) free(sqls[k]);
+            sw_merge_spec_free(*spec);
+            *spec = NULL;
+            return -1;
+        }
+        if (i == 0) *spec = sp;
+        else sw_merge_spec_free(sp);
+        sqls[i] = ss;
+    }
+    if (!per_target)
+        for (int i = 1; i < n; i++) {
+            sqls[i] = sqls[0] ? strdup(sqls[0]) : NULL;
+            if (sqls[0] && !sqls[i]) {
+                /* never send a shard the unrewritten text instead */
+                for (int k = 0; k < i; k++) free(sqls[k]);
+                sw_merge_spec_free(*spec);
+                *spec = NULL;
+                memcpy(state, "53200", 6);
+                snprintf(msg, msgsz, "out of memory");
+                return -1;
+            }
+        }
+    return 0;
+}
+
+/* A simple-protocol SELECT on several shards, merged. */
+int sw_merge_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len)
+{
+    if (!sw_client_link_all(c, t, n)) return SW_MSG_WAIT;
+    char state[6], msg[300];
+    sw_merge_spec *spec;
+    char *sqls[SW_MAX_NODES * 2];
+    if (sw_merge_plan_targets(c, t, n, sql, len, &spec, sqls, state, msg, sizeof msg) < 0) {
+        sw_local_error(c, state, msg);
+        return SW_MSG_DONE;
+    }
+    sw_route_in in = sw_client_route_in(c);
+    if (!sw_merge_begin(c, spec, spec, n, &in)) {
+        for (int i = 0; i < n; i++) free(sqls[i]);
+        sw_local_error(c, "0A000", "LIMIT/OFFSET of a cross-shard query must be constants or parameters");
+        return SW_MSG_DONE;
+    }
+    for (int i = 0; i < n; i++) {
+        sw_server *s = c->link[t[i].node];
+        const char *q = sqls[i] ? sqls[i] : (t[i].sql ? t[i].sql : sql);
+        size_t ql = sqls[i] || t[i].sql ? strlen(q) : len;
+        sw_wbuf *w = sw_out_gen(&s->c);
+        size_t start = w->len;
+        sw_build_query(w, q, ql);
+        sw_out_gen_done(&s->c, start);
+        sw_owe(s, SW_OWE_QUERY, false);
+        c->fan.srv[c->fan.n++] = s;
+        free(sqls[i]);
+    }
+    sw_merge_launch(c);
+    return SW_MSG_DONE;
+}
+
+/* A write on several shards whose subqueries or joins would read only
+ * each shard's rows (sw_merge_check_write): true, with the client's error
+ * in state/msg. */
+bool sw_write_refused(sw_client *c, sw_stmt_kind kind, const char *sql, size_t len, char state[6], char *msg,
+                          size_t msgsz)
+{
+    if (kind != SW_SK_UPDATE && kind != SW_SK_DELETE && kind != SW_SK_INSERT) return false;
+    return sw_merge_check_write(sql, len, sw_merge_key_of, c, state, msg, msgsz) < 0;
+}
+
+/* The statement's merge plan under the current router (made once). */
+sw_stmt_merge *sw_stmt_merge_of(sw_client *c, sw_stmt *st)
+{
+    if (st->merge && st->merge->router == c->router) return st->merge;
+    sw_stmt_merge_free(st->merge);
+    st->merge = calloc(1, sizeof *st->merge);
+    if (!st->merge) return NULL;
+    sw_stmt_merge *mp = st->merge;
+    mp->router = c->router;
+    char msg[300];
+    mp->rc = sw_merge_plan(st->query, st->query_len, sw_merge_key_of, c, &mp->spec, &mp->sql, mp->sqlstate, msg,
+                           sizeof msg);
+    if (mp->rc < 0) mp->msg = strdup(msg);
+    return mp;
+}
+
+
+/* ---------------------------------------------------------------- running it */
 
 static int target_of(const sw_client *c, const sw_server *s)
 {

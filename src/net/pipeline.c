@@ -171,6 +171,7 @@ void sw_client_run(sw_client *c)
             continue;
         }
         r = c->routed ? sw_routed_message(c, h.type, p, h.total) : sw_direct_message(c, h.type, p, h.total);
+        if (r != SW_MSG_WAIT) sw_client_route_drop(c);  /* kept only while the message waits */
         if (r == SW_MSG_CLOSED || c->c.closing) return;
         if (links_faulted(c)) return;
         if (r == SW_MSG_WAIT) {

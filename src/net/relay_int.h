@@ -43,7 +43,12 @@ void sw_client_run(sw_client *c);
 int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
 int sw_routed_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
 
-/* ---------------------------------------------------------------- links (routed.c) */
+/* Forget the route kept for the message at the parse cursor. */
+void sw_client_route_drop(sw_client *c);
+/* What the router is told about the client's statement context. */
+sw_route_in sw_client_route_in(sw_client *c);
+
+/* ---------------------------------------------------------------- link.c */
 
 /* A server linked for c: record it, bring its settings in line and replay
  * the open transaction. */
@@ -51,10 +56,53 @@ void sw_client_linked(sw_client *c, sw_server *s);
 /* Make node's server current.  True when it is; false when one is being
  * acquired (processing resumes when the pool links it) or on failure. */
 bool sw_client_use_node(sw_client *c, int node);
+/* Link a server on every target node.  True when all are linked (else one
+ * is being acquired). */
+bool sw_client_link_all(sw_client *c, const sw_route_target *t, int n);
+/* Nodes the transaction already holds, as targets (COMMIT, SAVEPOINT...). */
+int sw_link_targets(sw_client *c, sw_route_target *t, int max);
+/* Node for a statement that may run anywhere: where the client already is. */
+int sw_client_any_node(sw_client *c);
 /* True when no linked server owes the client anything. */
 bool sw_client_quiescent(const sw_client *c);
+/* Drop every link (end of transaction or failure); clean: the servers may
+ * be reused if their ledgers are empty and they are idle. */
+void sw_client_unlink(sw_client *c, bool clean);
+/* Forget the transaction's replay state (BEGIN text, failure, SET LOCAL). */
+void sw_client_txn_clear(sw_client *c);
+/* Pick up a reloaded configuration between statements; false: closed. */
+bool sw_client_refresh_conf(sw_client *c);
+
+/* ---------------------------------------------------------------- local.c */
+
+/* Simple-protocol error (E + Z); inside a transaction it fails it. */
+void sw_local_error(sw_client *c, const char *sqlstate, const char *msg);
+/* Extended-protocol error, in order with the current server's replies;
+ * the client's messages up to Sync are then dropped. */
+void sw_ext_error(sw_client *c, const char *sqlstate, const char *msg);
+/* An extended-protocol reply of shardwire's own (ParseComplete for name
+ * name_hash / stmt_id, CloseComplete), in order with the server's. */
+void sw_ext_reply(sw_client *c, uint8_t type, uint64_t name_hash, uint64_t stmt_id);
+/* SET/SHOW shardwire.*, shardwire_next_id(): o->local. */
+void sw_local_answer(sw_client *c, const sw_route_out *o);
+/* CommandComplete tag + ReadyForQuery status. */
+void sw_local_tag(sw_client *c, const char *tag, char status);
+/* Between transactions on a one-node database: Parse, Close, Sync, Flush
+ * answered without a server.  True when answered. */
+bool sw_local_between_txns(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
+/* The client's transaction failed under it: 25P02 until it ends it.  True
+ * when answered. */
+bool sw_local_failed_txn(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
+
+/* ---------------------------------------------------------------- fanout.c */
+
+void sw_fan_begin(sw_client *c);
+/* Every target's server has its copy queued: the first one replies. */
+void sw_fan_start(sw_client *c);
 /* Fan-out merge of one server message; returns true when it is forwarded. */
 bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total);
+/* Send a simple query to several (linked) targets, replies concatenated. */
+void sw_fan_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len);
 
 /* ---------------------------------------------------------------- relay.c */
 
@@ -134,6 +182,28 @@ void sw_copy_columns_start(sw_client *c, int node, const char *schema, const cha
 
 /* ---------------------------------------------------------------- merged.c */
 
+struct sw_merge_spec;
+/* The key / ID column of a table, for the merge planner (ctx: client). */
+const char *sw_merge_key_of(void *ctx, const char *schema, const char *relname, bool id);
+/* Begin a merged fan-out of n targets (spec NULL: concatenation);
+ * spec_owned is freed with the fan.  false: a bad LIMIT/OFFSET value. */
+bool sw_merge_begin(sw_client *c, const struct sw_merge_spec *spec, struct sw_merge_spec *spec_owned, int n,
+                    const sw_route_in *in);
+/* Every target has its copy queued: read them all at once. */
+void sw_merge_launch(sw_client *c);
+/* Plan the merge of a SELECT for each target text; 0, or -1 with the
+ * client's error in state/msg. */
+int sw_merge_plan_targets(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len,
+                          struct sw_merge_spec **spec, char **sqls, char state[6], char *msg, size_t msgsz);
+/* A simple-protocol SELECT on several shards, merged. */
+int sw_merge_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len);
+/* A write on several shards whose subqueries would read only each shard's
+ * rows: true, with the client's error in state/msg. */
+bool sw_write_refused(sw_client *c, sw_stmt_kind kind, const char *sql, size_t len, char state[6], char *msg,
+                      size_t msgsz);
+/* The statement's merge plan under the current router (made once). */
+sw_stmt_merge *sw_stmt_merge_of(sw_client *c, sw_stmt *st);
+
 /* s's next message, for owners that copy what they keep (merges, split
  * COPYs): 1 whole (*h), 2 header known but not whole yet (room made), 0 no
  * header yet, -1 s closed (invalid or too big). */
@@ -154,6 +224,10 @@ void sw_copyin_free(sw_copyin *cf);
 void sw_copyin_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total, bool hidden);
 void sw_copyin_server(sw_server *s);
 int sw_copyin_client(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
+/* COPY on several shards: COPY FROM STDIN split by key, COPY TO
+ * (*copy_to) left to the caller to fan out in turn. */
+int sw_copy_start(sw_client *c, const sw_route_target *t, int n, const char *sql, bool *copy_to,
+                  bool *copy_header, bool *copy_binary);
 
 /* The current fan-out target, or NULL. */
 static inline sw_server *sw_fan_current(const sw_client *c)

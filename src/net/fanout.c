@@ -1,0 +1,194 @@
+/*
+ * fanout.c - one statement sent to several servers whose replies are
+ * concatenated into one answer: the targets reply in turn (the others are
+ * not read meanwhile), the first description and the first error reach
+ * the client, row counts are summed, one ReadyForQuery ends it.  COPY TO
+ * from several shards comes this way too: one CSV header, one binary file
+ * header and trailer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+#include "relay_int.h"
+
+void sw_fan_begin(sw_client *c)
+{
+    memset(&c->fan, 0, sizeof c->fan);
+    c->fan.status = 'I';
+}
+
+/* Start the merged reply: every target's server has its copy queued. */
+void sw_fan_start(sw_client *c)
+{
+    c->fan.active = true;
+    c->fan.cur = 0;
+    for (int i = 0; i < c->fan.n; i++) {
+        sw_server *s = c->fan.srv[i];
+        if (s != c->fan.srv[0]) sw_conn_read_stop(&s->c);
+    }
+}
+
+/* Split "UPDATE 17" / "INSERT 0 5" into the words and the count. */
+static bool tag_split(const char *tag, size_t len, size_t *word_len, uint64_t *count)
+{
+    size_t i = len;
+    while (i > 0 && tag[i - 1] >= '0' && tag[i - 1] <= '9') i--;
+    if (i == len || i == 0 || tag[i - 1] != ' ') return false;
+    *word_len = i - 1;
+    *count = strtoull(tag + i, NULL, 10);
+    return true;
+}
+
+static void fan_finish(sw_client *c)
+{
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    if (c->fan.copy_out && !c->fan.error_sent) {
+        if (c->fan.copy_trailer) {
+            static const uint8_t trailer[2] = {0xff, 0xff};
+            sw_msg_header(w, SW_BE_COPY_DATA, 2);
+            sw_wbuf_put(w, trailer, 2);
+        }
+        sw_build_empty(w, SW_BE_COPY_DONE);
+    }
+    if (!c->fan.error_sent && c->fan.tag[0]) {
+        char tag[64];
+        if (c->fan.have_count)
+            snprintf(tag, sizeof tag, "%s %llu", c->fan.tag, (unsigned long long)c->fan.rows);
+        else
+            snprintf(tag, sizeof tag, "%s", c->fan.tag);
+        sw_build_command_complete(w, tag);
+    }
+    sw_build_ready(w, c->fan.status);
+    sw_out_gen_done(&c->c, start);
+    c->txn_status = c->fan.status;
+    c->fan.active = false;
+}
+
+/* Binary COPY TO from several targets: one file header (the first
+ * target's) and one trailer (sent at the end).  PostgreSQL sends the
+ * header with the first row and the trailer (-1) as a message of its own.
+ * True when the message goes out unchanged. */
+static bool copy_binary_data(sw_client *c, bool first, const uint8_t *p, uint32_t total)
+{
+    sw_fan *f = &c->fan;
+    const uint8_t *d = p + SW_HDR_LEN;
+    uint32_t dl = total - SW_HDR_LEN;
+    bool changed = false;
+    if (first && f->cur > 0 && dl >= 19 && memcmp(d, "PGCOPY\n\377\r\n\0", 11) == 0) {
+        uint32_t h = 19 + sw_be32(d + 15);
+        if (h <= dl) {
+            d += h;
+            dl -= h;
+            changed = true;
+        }
+    }
+    if (dl == 2 && d[0] == 0xff && d[1] == 0xff) {
+        f->copy_trailer = true;
+        return false;
+    }
+    if (!changed) return true;
+    if (dl > 0) {
+        sw_wbuf *w = sw_out_gen(&c->c);
+        size_t start = w->len;
+        sw_msg_header(w, SW_BE_COPY_DATA, dl);
+        sw_wbuf_put(w, d, dl);
+        sw_out_gen_done(&c->c, start);
+    }
+    return false;
+}
+
+bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    sw_fan *f = &c->fan;
+    bool *once = NULL;
+    switch (type) {
+    case SW_BE_PARSE_COMPLETE: once = &f->sent_parse; break;
+    case SW_BE_BIND_COMPLETE: once = &f->sent_bind; break;
+    case SW_BE_PARAM_DESC: once = &f->sent_pdesc; break;
+    case SW_BE_ROW_DESC:
+    case SW_BE_NO_DATA:
+    case SW_BE_EMPTY_QUERY: once = &f->sent_desc; break;
+    case SW_BE_DATA_ROW:
+    case SW_BE_PORTAL_SUSPENDED:
+        return !f->error_sent;
+    case SW_BE_COPY_OUT: once = &f->sent_desc; break;
+    case SW_BE_COPY_DATA: {
+        bool first = !f->copy_data_seen;
+        f->copy_data_seen = true;
+        if (f->error_sent) return false;
+        if (f->copy_header && f->cur > 0 && first) return false;  /* the header line again */
+        if (!f->copy_binary) return true;
+        return copy_binary_data(c, first, p, total);
+    }
+    case SW_BE_COPY_DONE:
+        f->copy_out = true;
+        return false;
+    case SW_BE_ERROR:
+        if (f->error_sent) return false;
+        f->error_sent = true;
+        return true;
+    case SW_BE_COMMAND_COMPLETE: {
+        const char *tag = (const char *)p + SW_HDR_LEN;
+        size_t len = total > SW_HDR_LEN ? strnlen(tag, total - SW_HDR_LEN) : 0;
+        size_t wl;
+        uint64_t n;
+        bool counted = tag_split(tag, len, &wl, &n);
+        if (!counted) wl = len;
+        if (!f->tag[0] || (wl == 8 && memcmp(tag, "ROLLBACK", 8) == 0)) {
+            if (wl >= sizeof f->tag) wl = sizeof f->tag - 1;
+            memcpy(f->tag, tag, wl);
+            f->tag[wl] = 0;
+        }
+        if (counted) {
+            f->rows += n;
+            f->have_count = true;
+        }
+        return false;
+    }
+    case SW_BE_READY: {
+        char st = total > SW_HDR_LEN ? (char)p[SW_HDR_LEN] : 'I';
+        if (st == 'E' || (st == 'T' && f->status != 'E')) f->status = st;
+        f->copy_data_seen = false;
+        f->cur++;
+        if (f->cur >= f->n) fan_finish(c);
+        (void)s;
+        return false;
+    }
+    default:
+        return true;  /* notices, parameter status, notifications */
+    }
+    if (*once) return false;
+    *once = true;
+    return !f->error_sent;
+}
+
+/* Send a simple query to several targets and merge the answers. */
+void sw_fan_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len)
+{
+    sw_fan_begin(c);
+    for (int i = 0; i < n; i++) {
+        sw_server *s = c->link[t[i].node];
+        const char *q = t[i].sql ? t[i].sql : sql;
+        size_t ql = t[i].sql ? strlen(t[i].sql) : len;
+        sw_wbuf *w = sw_out_gen(&s->c);
+        size_t start = w->len;
+        sw_build_query(w, q, ql);
+        sw_out_gen_done(&s->c, start);
+        sw_owe(s, SW_OWE_QUERY, false);
+        c->fan.srv[c->fan.n++] = s;
+    }
+    c->server = c->fan.srv[0];
+    sw_fan_start(c);
+    for (int i = 0; i < n; i++) {
+        sw_server *s = c->fan.srv[i];
+        if (i > 0 && s == c->fan.srv[i - 1]) continue;
+        if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+    }
+}
+
+

@@ -1,0 +1,176 @@
+/*
+ * link.c - the servers a client holds, at most one per node.  All of them
+ * stay linked until its transaction ends; a server joining an open
+ * transaction first gets the client's BEGIN, and every server gets the
+ * client's settings before its statements.  Unlinking gives each back to
+ * its pool, clean only when its ledger is empty and it is idle.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/log.h"
+#include "sw/proxy.h"
+
+#include "relay_int.h"
+#include "sw/merge.h"
+
+bool sw_client_quiescent(const sw_client *c)
+{
+    if (c->fan.active) return false;
+    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
+        sw_server *s = c->link[i];
+        if (!s) continue;
+        seen++;
+        if (!sw_ledger_quiet(&s->owed) || s->c.stream_left) return false;
+    }
+    return true;
+}
+
+void sw_client_txn_clear(sw_client *c)
+{
+    free(c->begin_sql);
+    c->begin_sql = NULL;
+    free(c->lost_msg);
+    c->lost_msg = NULL;
+    c->proxy_failed = false;
+    if (c->overrides_local) {
+        free(c->shard_override);
+        free(c->key_override);
+        c->shard_override = c->key_override = NULL;
+        c->overrides_local = false;
+    }
+}
+
+void sw_client_unlink(sw_client *c, bool clean)
+{
+    sw_server *login = c->server;
+    if (login && !(login->pool && login->pool->node_index >= 0 && login->pool->node_index < SW_MAX_NODES &&
+                   c->link[login->pool->node_index] == login)) {
+        /* The server that served the login, never entered as a link. */
+        c->server = NULL;
+        login->client = NULL;
+        sw_pool_release(login, clean && login->txn_status == 'I' && sw_ledger_quiet(&login->owed));
+    }
+    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
+        sw_server *s = c->link[i];
+        if (!s) continue;
+        c->link[i] = NULL;
+        c->n_links--;
+        s->client = NULL;
+        if (!s->c.reading && !s->c.closing) sw_conn_read_start(&s->c);
+        bool ok = clean && s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && !s->c.stream_left;
+        sw_pool_release(s, ok);
+    }
+    c->n_links = 0;
+    c->server = NULL;
+    c->held = false;
+    c->stalled = false;
+    sw_merge_free(c->fan.merge);
+    sw_merge_spec_free(c->fan.spec_owned);
+    memset(&c->fan, 0, sizeof c->fan);
+    sw_copyin_free(c->copyin);
+    c->copyin = NULL;
+    if (c->state == SW_CLIENT_ACTIVE) sw_client_set_state(c, SW_CLIENT_IDLE);
+}
+
+/* Replay the client's open transaction on a server that joins it. */
+static void send_hidden_query(sw_server *s, const char *sql)
+{
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_build_query(w, sql, strlen(sql));
+    sw_out_gen_done(&s->c, start);
+    sw_owe(s, SW_OWE_QUERY, true);
+}
+
+void sw_client_linked(sw_client *c, sw_server *s)
+{
+    int node = s->pool->node_index;
+    if (node < 0 || node >= SW_MAX_NODES) node = 0;
+    if (!c->link[node]) c->n_links++;
+    c->link[node] = s;
+    c->server = s;
+    s->client = c;
+    sw_settings_sync(c, s);
+    if (c->txn_status != 'I') send_hidden_query(s, c->begin_sql ? c->begin_sql : "BEGIN");
+}
+
+/* Make node's server current.  True when it is; false when one is being
+ * acquired (processing resumes when the pool links it) or on failure. */
+bool sw_client_use_node(sw_client *c, int node)
+{
+    if (node < 0 || node >= SW_MAX_NODES) node = c->node_index;
+    if (c->link[node]) {
+        c->server = c->link[node];
+        return true;
+    }
+    if (!c->conf_user) c->conf_user = sw_conf_user_find(sw_g.conf, c->user);
+    if (!c->conf_user) {
+        sw_client_error(c, "FATAL", "28000", "role no longer exists in the configuration", NULL);
+        sw_client_close(c, NULL);
+        return false;
+    }
+    sw_pool *p = sw_pool_get(node, c->conf_user);
+    if (!p) {
+        sw_client_error(c, "ERROR", "53200", "out of memory", NULL);
+        return false;
+    }
+    c->pool = p;
+    c->want_node = node;
+    sw_client_set_state(c, SW_CLIENT_WAITING);
+    c->wait_start_ms = sw_now_ms();
+    sw_pool_acquire(p, c);
+    if (c->state == SW_CLIENT_WAITING) sw_conn_read_stop(&c->c);
+    return false;
+}
+
+/* Pick up a reloaded configuration between statements. */
+bool sw_client_refresh_conf(sw_client *c)
+{
+    if (c->conf_gen == sw_g.conf_gen) return true;
+    const sw_conf_user *u = sw_conf_user_find(sw_g.conf, c->user);
+    int node = sw_route_default_node(sw_g.conf, c->database);
+    if (!u || node < 0) {
+        sw_client_error(c, "FATAL", u ? "3D000" : "28000",
+                        u ? "database no longer exists in the configuration"
+                          : "role no longer exists in the configuration", NULL);
+        sw_client_close(c, NULL);
+        return false;
+    }
+    c->conf_user = u;
+    c->node_index = node;
+    c->conf_gen = sw_g.conf_gen;
+    return true;
+}
+
+/* Nodes the transaction already holds, as targets (COMMIT, SAVEPOINT...). */
+int sw_link_targets(sw_client *c, sw_route_target *t, int max)
+{
+    int n = 0;
+    for (int i = 0; i < SW_MAX_NODES && n < max; i++)
+        if (c->link[i]) t[n++] = (sw_route_target){.node = i, .sql = NULL};
+    return n;
+}
+
+/* Node for a statement that may run anywhere: where the client already is. */
+int sw_client_any_node(sw_client *c)
+{
+    if (c->server) return c->server->pool->node_index;
+    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
+        if (c->link[i]) return i;
+    return c->node_index;
+}
+
+/* Link a server on every target node.  True when all are linked. */
+bool sw_client_link_all(sw_client *c, const sw_route_target *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!c->link[t[i].node]) {
+            sw_client_use_node(c, t[i].node);
+            return false;
+        }
+    }
+    return true;
+}
+
