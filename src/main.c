@@ -66,6 +66,7 @@ static void janitor_cb(uv_timer_t *t)
     if (sw_g.n_retired) sw_proxy_retire_unused();
     (void)t;
     uint64_t now = sw_now_ms();
+    sw_client_startup_janitor(now);
     sw_pool_janitor(now);
     int idle_ms = sw_g.conf->client_idle_timeout_ms;
     if (idle_ms > 0) {

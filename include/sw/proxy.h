@@ -327,6 +327,12 @@ struct sw_client {
     bool overrides_local;  /* set with SET LOCAL: cleared when the transaction ends */
     sw_client *wait_next;  /* pool wait queue */
     sw_client *next, *prev;/* all clients */
+    /* Startup and authentication (states STARTUP, AUTH): bounded in time
+     * (listen.auth_timeout) and number (listen.max_startup, oldest first). */
+    sw_client *st_next, *st_prev; /* sw_g.startup list, oldest first */
+    bool in_startup;       /* on that list */
+    bool ssl_done, gss_done; /* SSLRequest / GSSENCRequest already answered */
+    uint64_t accept_ms;
     uint64_t wait_start_ms;
     /* auth */
     sw_auth_method auth;
@@ -372,6 +378,9 @@ void sw_client_close_all(const char *sqlstate, const char *msg);
 /* SIGTERM: idle clients are told and closed, busy ones after their transaction. */
 void sw_client_drain_all(void);
 int sw_client_count(void);
+/* Periodic: close connections whose startup/authentication outlived
+ * listen.auth_timeout. */
+void sw_client_startup_janitor(uint64_t now_ms);
 
 /* Forward a CancelRequest to the server running a client's query. */
 void sw_cancel_forward(sw_server *s);
@@ -428,7 +437,9 @@ typedef struct sw_proxy {
     bool shutting_down;
     uint64_t shutdown_deadline_ms;
     sw_client *clients;
-    int n_clients;
+    int n_clients;         /* every client connection, logged in or not */
+    sw_client *startup_head, *startup_tail; /* still in startup/authentication, oldest first */
+    int n_startup;
     sw_pool *pools;
     sw_map cancel_keys;    /* key -> client */
     sw_map stmt_registry;  /* id -> sw_stmt */
