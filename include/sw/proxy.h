@@ -89,6 +89,7 @@ struct sw_conn {
     bool closing;          /* uv_close issued; freed in the close callback */
     uint32_t stream_left;  /* bytes of a message being passed through in pieces */
     bool stream_drop;      /* ...discard them instead of forwarding */
+    uint64_t last_io_ms;   /* last time bytes were read, or written out */
 };
 
 /* ------------------------------------------------------------------ statements */
@@ -183,6 +184,7 @@ struct sw_server {
     int parses_unconfirmed;/* hidden Parses sent and not yet answered */
     uint64_t last_used_ms;
     uint64_t connect_start_ms; /* for the connect timeout (checked by the janitor) */
+    uint64_t unawaited_ms; /* last janitor pass that found shardwire not waiting on it */
     sw_scram_client *scram;
     bool params_owner;     /* this login fills the pool's ParameterStatus cache */
     uv_getaddrinfo_t gai;
@@ -203,6 +205,8 @@ struct sw_pool {
     char *server_password;
     int size;
     sw_pool_mode mode;
+    int connect_timeout_ms;/* the node's connect_timeout */
+    int query_timeout_ms;  /* the node's query_timeout, 0 = off */
     bool stale;            /* config changed: drain and close */
     sw_server *idle;       /* LIFO: the most recently used is hottest in caches */
     sw_server *active;     /* linked or resetting */
@@ -250,6 +254,13 @@ sw_server *sw_server_open(sw_pool *p);
 void sw_server_close(sw_server *s, const char *why);
 /* The same with the SQLSTATE the linked client gets (57014 for a timeout). */
 void sw_server_fail(sw_server *s, const char *sqlstate, const char *why);
+/* A server message of `total` bytes is to be held whole: true when that is
+ * within limits.max_server_message_size; otherwise s is failed (54000) and
+ * false returned. */
+bool sw_server_msg_fits(sw_server *s, uint32_t total);
+/* Shardwire waits on s: it owes replies (or the rest of one), none of them
+ * is here unprocessed, and s is being read.  query_timeout counts only then. */
+bool sw_server_awaited(const sw_server *s);
 /* Send the pool's reset query; the server goes idle when it completes. */
 void sw_server_reset(sw_server *s);
 /* Server side of the relay: process what the backend sent. */
