@@ -324,9 +324,10 @@ static void client_parse_options(sw_client *c, const char *opts)
 
 static void client_begin_auth(sw_client *c);
 
-/* NegotiateProtocolVersion: the newest 3.x minor shardwire speaks (0) and
- * the protocol options (_pq_.*) it does not know, as PostgreSQL answers a
- * 3.x startup packet with a newer minor or such options. */
+/* NegotiateProtocolVersion: the newest protocol shardwire speaks and the
+ * protocol options (_pq_.*) it does not know, as PostgreSQL answers a 3.x
+ * startup packet with a newer minor or such options (PostgreSQL 15 sends
+ * the whole version, 3.0, where the protocol documents the minor alone). */
 static void client_negotiate_version(sw_client *c, const sw_startup *st)
 {
     int n = 0;
@@ -336,7 +337,7 @@ static void client_negotiate_version(sw_client *c, const sw_startup *st)
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
     sw_msg_begin(w, SW_BE_NEGOTIATE);
-    sw_wbuf_i32(w, 0);
+    sw_wbuf_i32(w, 3 << 16);
     sw_wbuf_i32(w, n);
     for (int i = 0; i < st->nparams; i++)
         if (!strncmp(st->keys[i], "_pq_.", 5)) sw_wbuf_cstr(w, st->keys[i]);
@@ -391,6 +392,20 @@ static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len
         char msg[128];
         snprintf(msg, sizeof msg, "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
                  code >> 16, code & 0xffff);
+        if (code != 0 && (code >> 16) < 3) {
+            /* A protocol 1 or 2 client reads errors in its own format: 'E'
+             * and one string, as PostgreSQL still sends it. */
+            sw_info("client %s: %s (0A000)", c->addr, msg);
+            sw_wbuf *w = sw_out_gen(&c->c);
+            size_t start = w->len;
+            sw_wbuf_u8(w, 'E');
+            sw_wbuf_put(w, "FATAL:  ", 8);
+            sw_wbuf_put(w, msg, strlen(msg));
+            sw_wbuf_put(w, "\n", 2);  /* newline and the string's NUL */
+            sw_out_gen_done(&c->c, start);
+            sw_client_close(c, NULL);
+            return;
+        }
         client_fatal(c, "0A000", msg);
         return;
     }
