@@ -3,7 +3,11 @@
  * SSL/GSSENC refusal, CancelRequest dispatch, password authentication
  * (SCRAM-SHA-256, md5, trust), startup parameters, and the login reply
  * (AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery).
- * After login, relay.c carries the traffic.  One function changes state.
+ * Until login a connection is on the startup list: bounded in time
+ * (listen.auth_timeout) and in number (listen.max_startup, oldest dropped
+ * first), and not counted against max_clients.  Bytes that are not a
+ * startup packet get PostgreSQL 15's answers.  After login, relay.c carries
+ * the traffic.  One function changes state.
  */
 #include <ctype.h>
 #include <stdio.h>
