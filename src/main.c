@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,26 @@ static void usage(FILE *f)
             "Signals: SIGHUP reloads the configuration, SIGTERM shuts down after running\n"
             "transactions finish (bounded by listen.shutdown_timeout), SIGINT stops at once.\n",
             SW_VERSION);
+}
+
+/* Every client, every connection still logging in and every server
+ * connection is a descriptor: take the whole hard limit, and say so when
+ * even that cannot hold max_clients + max_startup (accept would start
+ * failing before those limits are reached). */
+static void raise_fd_limit(const sw_conf *conf)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    uint64_t want = (uint64_t)conf->max_clients + (uint64_t)conf->max_startup + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+        sw_warn("open file limit %llu is below listen.max_clients + listen.max_startup + server "
+                "connections (%llu or more): raise it (ulimit -n, LimitNOFILE=)",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -66,6 +87,7 @@ static void janitor_cb(uv_timer_t *t)
     if (sw_g.n_retired) sw_proxy_retire_unused();
     (void)t;
     uint64_t now = sw_now_ms();
+    sw_client_startup_janitor(now);
     sw_pool_janitor(now);
     int idle_ms = sw_g.conf->client_idle_timeout_ms;
     if (idle_ms > 0) {
@@ -266,6 +288,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     sw_log_current = sw_g.conf->log_level;
+    raise_fd_limit(sw_g.conf);
     sw_g.conf_path = path;
     sw_g.conf_gen = 1;
     sw_g.loop = uv_default_loop();

@@ -16,6 +16,9 @@
  *   SHOW VERSION, SHOW HELP
  *   RELOAD                          reread the configuration file
  *
+ * Users in the configuration's stats_users have a read-only console
+ * (env.read_only): SHOW commands work, RELOAD (and whatever changes state)
+ * gets 42501.
  * Every result column is text (OID 25); a result ends with CommandComplete
  * "SHOW".  Unknown commands get ErrorResponse 42601 with the list above as
  * a hint.
@@ -60,6 +63,7 @@ typedef struct sw_admin_env {
     int n_clients;                    /* connected clients, console ones included */
     uint64_t now_ms;                  /* wall clock, for SHOW ROUTE's ID and cache clocks */
     const sw_admin_merge_stats *merges; /* or NULL = unknown */
+    bool read_only;                   /* a stats user: SHOW commands only, RELOAD gets 42501 */
 } sw_admin_env;
 
 typedef enum sw_admin_action {

@@ -26,6 +26,9 @@ typedef struct sw_conf_node {
     char *database;      /* physical database on that server */
     char *user;          /* login role used by shardwire */
     char *password;      /* plaintext, may be NULL (trust) */
+    int query_timeout_ms;   /* a server owing replies and silent this long is failed (57014); 0 = off;
+                               pool.query_timeout unless the node sets its own */
+    int connect_timeout_ms; /* connect + login; pool.connect_timeout unless the node sets its own */
     int line;            /* where it was declared, for messages */
 } sw_conf_node;
 
@@ -154,13 +157,21 @@ typedef struct sw_conf {
     /* listen: */
     char *listen_host;             /* default "127.0.0.1" */
     int listen_port;               /* default 6432 */
-    int max_clients;               /* default 1000 */
+    int max_clients;               /* default 1000: logged-in clients */
+    int max_startup;               /* default 1000: connections still in startup/authentication;
+                                      one more drops the oldest of them */
+    int auth_timeout_ms;           /* default 60000: startup + authentication must end by then */
     int shutdown_timeout_ms;       /* default 30000: SIGTERM drain bound */
 
     /* pool: */
     sw_pool_mode pool_mode;        /* default transaction */
     int pool_size;                 /* default 8 */
-    int connect_timeout_ms;        /* default 5000 */
+    int connect_timeout_ms;        /* default 5000: default of nodes[].connect_timeout */
+    int query_timeout_ms;          /* default 0 = off: default of nodes[].query_timeout */
+    bool tcp_keepalive;            /* default true: SO_KEEPALIVE on server connections */
+    int tcp_keepalive_idle_ms;     /* default 60s: idle time before the first probe (whole seconds) */
+    int tcp_keepalive_interval_ms; /* default 10s: between probes (whole seconds) */
+    int tcp_keepalive_count;       /* default 6: unanswered probes before the connection is dead */
     int idle_timeout_ms;           /* default 600000; 0 = never */
     int query_wait_timeout_ms;     /* default 30000: client waiting for a server */
     int client_idle_timeout_ms;    /* default 0 = never */
@@ -169,6 +180,8 @@ typedef struct sw_conf {
 
     /* limits: */
     uint32_t max_message_size;     /* default 64 MiB: larger messages get 08P01 */
+    uint32_t max_server_message_size; /* default 256 MiB: a larger server message that must be held
+                                         whole fails its server connection (54000) */
     int merge_max_rows;            /* default 1000000: rows/groups one cross-shard merge may hold (0 = no cap) */
     uint32_t merge_max_bytes;      /* default 256 MiB: bytes one cross-shard merge may hold */
 
@@ -183,7 +196,20 @@ typedef struct sw_conf {
     int n_databases;
     sw_conf_function *functions;
     int n_functions;
+
+    /* Admin console (database "shardwire") access, by client user name. */
+    char **admin_users;            /* every console command */
+    int n_admin_users;
+    char **stats_users;            /* SHOW commands only */
+    int n_stats_users;
 } sw_conf;
+
+/* What a user may do on the admin console. */
+typedef enum sw_console_access {
+    SW_CONSOLE_NONE = 0,  /* may not connect: 42501 */
+    SW_CONSOLE_STATS = 1, /* SHOW commands */
+    SW_CONSOLE_ADMIN = 2, /* everything, RELOAD included */
+} sw_console_access;
 
 /* Load and validate path.  On success returns 0 and *out (caller frees with
  * sw_conf_free).  On failure returns -1 and writes the diagnostic (one or
@@ -202,6 +228,8 @@ const sw_conf_user *sw_conf_user_find(const sw_conf *c, const char *name);
 const sw_conf_database *sw_conf_database_find(const sw_conf *c, const char *name);
 int sw_conf_node_index(const sw_conf *c, const char *name);
 int sw_conf_function_index(const sw_conf *c, const char *name);
+/* Console access of a client user under c (admin_users, stats_users). */
+sw_console_access sw_conf_console_access(const sw_conf *c, const char *user);
 
 const char *sw_pool_mode_name(sw_pool_mode m);
 const char *sw_auth_method_name(sw_auth_method m);

@@ -90,6 +90,7 @@ struct sw_conn {
     bool closing;          /* uv_close issued; freed in the close callback */
     uint32_t stream_left;  /* bytes of a message being passed through in pieces */
     bool stream_drop;      /* ...discard them instead of forwarding */
+    uint64_t last_io_ms;   /* last time bytes were read, or written out */
 };
 
 /* ------------------------------------------------------------------ statements */
@@ -166,6 +167,7 @@ struct sw_server {
     bool fatal_forwarded;  /* ...and the client saw it (session mode) */
     uint64_t last_used_ms;
     uint64_t connect_start_ms; /* for the connect timeout (checked by the janitor) */
+    uint64_t unawaited_ms; /* last janitor pass that found shardwire not waiting on it */
     sw_scram_client *scram;
     bool params_owner;     /* this login fills the pool's ParameterStatus cache */
     uv_getaddrinfo_t gai;
@@ -186,6 +188,8 @@ struct sw_pool {
     char *server_password;
     int size;
     sw_pool_mode mode;
+    int connect_timeout_ms;/* the node's connect_timeout */
+    int query_timeout_ms;  /* the node's query_timeout, 0 = off */
     bool stale;            /* config changed: drain and close */
     sw_server *idle;       /* LIFO: the most recently used is hottest in caches */
     sw_server *active;     /* linked or resetting */
@@ -233,6 +237,13 @@ sw_server *sw_server_open(sw_pool *p);
 void sw_server_close(sw_server *s, const char *why);
 /* The same with the SQLSTATE the linked client gets (57014 for a timeout). */
 void sw_server_fail(sw_server *s, const char *sqlstate, const char *why);
+/* A server message of `total` bytes is to be held whole: true when that is
+ * within limits.max_server_message_size; otherwise s is failed (54000) and
+ * false returned. */
+bool sw_server_msg_fits(sw_server *s, uint32_t total);
+/* Shardwire waits on s: it owes replies (or the rest of one), none of them
+ * is here unprocessed, and s is being read.  query_timeout counts only then. */
+bool sw_server_awaited(const sw_server *s);
 /* Send the pool's reset query; the server goes idle when it completes. */
 void sw_server_reset(sw_server *s);
 /* Server side of the relay: process what the backend sent. */
@@ -317,6 +328,12 @@ struct sw_client {
     bool overrides_local;  /* set with SET LOCAL: cleared when the transaction ends */
     sw_client *wait_next;  /* pool wait queue */
     sw_client *next, *prev;/* all clients */
+    /* Startup and authentication (states STARTUP, AUTH): bounded in time
+     * (listen.auth_timeout) and number (listen.max_startup, oldest first). */
+    sw_client *st_next, *st_prev; /* sw_g.startup list, oldest first */
+    bool in_startup;       /* on that list */
+    bool ssl_done, gss_done; /* SSLRequest / GSSENCRequest already answered */
+    uint64_t accept_ms;
     uint64_t wait_start_ms;
     /* auth */
     sw_auth_method auth;
@@ -364,6 +381,9 @@ void sw_client_close_all(const char *sqlstate, const char *msg);
 /* SIGTERM: idle clients are told and closed, busy ones after their transaction. */
 void sw_client_drain_all(void);
 int sw_client_count(void);
+/* Periodic: close connections whose startup/authentication outlived
+ * listen.auth_timeout. */
+void sw_client_startup_janitor(uint64_t now_ms);
 
 /* Forward a CancelRequest to the server running a client's query. */
 void sw_cancel_forward(sw_server *s);
@@ -420,7 +440,9 @@ typedef struct sw_proxy {
     bool shutting_down;
     uint64_t shutdown_deadline_ms;
     sw_client *clients;
-    int n_clients;
+    int n_clients;         /* every client connection, logged in or not */
+    sw_client *startup_head, *startup_tail; /* still in startup/authentication, oldest first */
+    int n_startup;
     sw_pool *pools;
     sw_map cancel_keys;    /* key -> client */
     sw_map stmt_registry;  /* id -> sw_stmt */

@@ -32,7 +32,7 @@ static const struct {
     {"SHOW CLIENTS", "number of connected clients"},
     {"SHOW VERSION", "shardwire version"},
     {"SHOW HELP", "this list"},
-    {"RELOAD", "reread the configuration file"},
+    {"RELOAD", "reread the configuration file (admin_users only)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -213,6 +213,12 @@ sw_admin_action sw_admin_query(const sw_admin_env *env, const char *sql, size_t 
     size_t text_len = (size_t)(c.end - c.p);
 
     if (take_last_word(&c, "reload")) {
+        if (env->read_only) {
+            sw_admin_error(out, "42501", "permission denied to run RELOAD",
+                           "Only users listed in admin_users may run RELOAD; stats_users may run "
+                           "SHOW commands.");
+            return SW_ADMIN_NONE;
+        }
         sw_build_command_complete(out, "RELOAD");
         return SW_ADMIN_RELOAD;
     }

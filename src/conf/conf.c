@@ -74,14 +74,24 @@ static void user_cleanup(void *obj);
 static int database_set_default_node(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
                                      const char *path, void *obj);
 static int root_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, void *obj);
+static void root_cleanup(void *obj);
+static int pool_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, void *obj);
+static int set_user_list(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
+                         const char *path, void *obj);
 
 #define DURATION_MAX .max = SW_MAX_DURATION_MS
+#define KEEPALIVE_MAX_MS (32767LL * 1000)
 
 static const sw_conf_field listen_fields[] = {
     {KEY("host", SW_CONF_STR, 0, sw_conf, listen_host), .def = "127.0.0.1"},
     {KEY("port", SW_CONF_INT, 0, sw_conf, listen_port), .def = "6432", .min = 1, .max = 65535},
     {KEY("max_clients", SW_CONF_INT, 0, sw_conf, max_clients), .def = "1000", .min = 1,
      .max = 1000000},
+    {KEY("max_startup", SW_CONF_INT, 0, sw_conf, max_startup), .def = "1000", .min = 1,
+     .max = 1000000},
+    /* PostgreSQL's authentication_timeout: 1s..10min there; a longer one is allowed. */
+    {KEY("auth_timeout", SW_CONF_DURATION, 0, sw_conf, auth_timeout_ms), .def = "60s",
+     .min = 1000, .max = 60LL * 60 * 1000},
     {KEY("shutdown_timeout", SW_CONF_DURATION, 0, sw_conf, shutdown_timeout_ms), .def = "30s",
      .min = 0, DURATION_MAX},
     {.key = NULL},
@@ -92,6 +102,16 @@ static const sw_conf_field pool_fields[] = {
     {KEY("size", SW_CONF_INT, 0, sw_conf, pool_size), .def = "8", .min = 1, .max = 10000},
     {KEY("connect_timeout", SW_CONF_DURATION, 0, sw_conf, connect_timeout_ms), .def = "5s",
      .min = 1, DURATION_MAX},
+    {KEY("query_timeout", SW_CONF_DURATION, 0, sw_conf, query_timeout_ms), .def = "0", .min = 0,
+     DURATION_MAX},
+    {KEY("tcp_keepalive", SW_CONF_BOOL, 0, sw_conf, tcp_keepalive), .def = "true"},
+    /* Linux takes whole seconds up to 32767 for both (TCP_KEEPIDLE, TCP_KEEPINTVL). */
+    {KEY("tcp_keepalive_idle", SW_CONF_DURATION, 0, sw_conf, tcp_keepalive_idle_ms), .def = "60s",
+     .min = 1000, .max = KEEPALIVE_MAX_MS},
+    {KEY("tcp_keepalive_interval", SW_CONF_DURATION, 0, sw_conf, tcp_keepalive_interval_ms),
+     .def = "10s", .min = 1000, .max = KEEPALIVE_MAX_MS},
+    {KEY("tcp_keepalive_count", SW_CONF_INT, 0, sw_conf, tcp_keepalive_count), .def = "6",
+     .min = 1, .max = 127},
     {KEY("idle_timeout", SW_CONF_DURATION, 0, sw_conf, idle_timeout_ms), .def = "10m", .min = 0,
      DURATION_MAX},
     {KEY("query_wait_timeout", SW_CONF_DURATION, 0, sw_conf, query_wait_timeout_ms), .def = "30s",
@@ -107,6 +127,8 @@ static const sw_conf_field pool_fields[] = {
 static const sw_conf_field limits_fields[] = {
     {KEY("max_message_size", SW_CONF_SIZE, 0, sw_conf, max_message_size), .def = "64MB", .min = KB,
      .max = GB},
+    {KEY("max_server_message_size", SW_CONF_SIZE, 0, sw_conf, max_server_message_size),
+     .def = "256MB", .min = MB, .max = GB},
     {KEY("merge_max_rows", SW_CONF_INT, 0, sw_conf, merge_max_rows), .def = "1000000", .min = 0,
      .max = 2000000000},
     {KEY("merge_max_bytes", SW_CONF_SIZE, 0, sw_conf, merge_max_bytes), .def = "256MB", .min = KB,
@@ -126,6 +148,11 @@ static const sw_conf_field node_fields[] = {
     {KEY("database", SW_CONF_STR, SW_CONF_REQUIRED, sw_conf_node, database)},
     {KEY("user", SW_CONF_STR, SW_CONF_REQUIRED, sw_conf_node, user)},
     {KEY("password", SW_CONF_STR, 0, sw_conf_node, password)},
+    /* Without a default: root_check fills in the pool's value when absent. */
+    {KEY("query_timeout", SW_CONF_DURATION, 0, sw_conf_node, query_timeout_ms), .min = 0,
+     DURATION_MAX},
+    {KEY("connect_timeout", SW_CONF_DURATION, 0, sw_conf_node, connect_timeout_ms), .min = 1,
+     DURATION_MAX},
     {.key = NULL},
 };
 
@@ -153,7 +180,7 @@ static const sw_conf_field user_fields[] = {
 static const sw_conf_section listen_section = {
     .noun = "listen", .fields = listen_fields, .line_offset = -1};
 static const sw_conf_section pool_section = {
-    .noun = "pool", .fields = pool_fields, .line_offset = -1};
+    .noun = "pool", .fields = pool_fields, .line_offset = -1, .check = pool_check};
 static const sw_conf_section limits_section = {
     .noun = "limits", .fields = limits_fields, .line_offset = -1};
 static const sw_conf_section log_section = {.noun = "log", .fields = log_fields, .line_offset = -1};
@@ -196,6 +223,11 @@ static const sw_conf_field root_fields[] = {
      .section = &database_section, .count_offset = offsetof(sw_conf, n_databases)},
     {KEY("users", SW_CONF_LIST, SW_CONF_REQUIRED, sw_conf, users), .section = &user_section,
      .count_offset = offsetof(sw_conf, n_users)},
+    /* Console access: names of users above (root_check resolves them). */
+    {KEY("admin_users", SW_CONF_CUSTOM, 0, sw_conf, admin_users), .set = set_user_list,
+     .count_offset = offsetof(sw_conf, n_admin_users)},
+    {KEY("stats_users", SW_CONF_CUSTOM, 0, sw_conf, stats_users), .set = set_user_list,
+     .count_offset = offsetof(sw_conf, n_stats_users)},
     {.key = NULL},
 };
 
@@ -204,6 +236,7 @@ static const sw_conf_section root_section = {
     .fields = root_fields,
     .line_offset = -1,
     .check = root_check,
+    .cleanup = root_cleanup,
 };
 
 /* ---- walker helpers ------------------------------------------------------ */
@@ -719,6 +752,130 @@ static void user_cleanup(void *obj)
     free(u->md5_hash);
 }
 
+/* ---- pool ---------------------------------------------------------------- */
+
+/* The kernel takes keepalive times in whole seconds: refuse what it would
+ * round rather than apply something else than the file says. */
+static int pool_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, void *obj)
+{
+    sw_conf *c = obj;
+    static const char *const keys[] = {"tcp_keepalive_idle", "tcp_keepalive_interval"};
+    const int vals[] = {c->tcp_keepalive_idle_ms, c->tcp_keepalive_interval_ms};
+    int rc = 0;
+    for (int i = 0; i < 2; i++) {
+        if (vals[i] % 1000 == 0) continue;
+        const sw_ynode *v = sw_ynode_map_get(map, keys[i]);
+        char got[80];
+        sw_conf_describe(v, got, sizeof got);
+        sw_diag_error(&ctx->diag, v->line, v->col, "%s.%s must be a whole number of seconds, got %s",
+                      path, keys[i], got);
+        sw_diag_hint(&ctx->diag, "TCP keepalive times are set in seconds: write %ds or %ds",
+                     vals[i] / 1000, vals[i] / 1000 + 1);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* ---- console access -------------------------------------------------------- */
+
+/* admin_users / stats_users: a sequence of user names.  Only the shape
+ * here; root_check checks that each names a user. */
+static int set_user_list(sw_conf_ctx *ctx, const sw_conf_field *f, const sw_ynode *v,
+                         const char *path, void *obj)
+{
+    char ***slot = AT(obj, f->offset, char **);
+    int *count = AT(obj, f->count_offset, int);
+    char got[80];
+    if (sw_ynode_is_null(v)) return 0;
+    if (v->kind != SW_YNODE_SEQ) {
+        sw_conf_describe(v, got, sizeof got);
+        sw_diag_error(&ctx->diag, v->line, v->col, "%s must be a sequence of user names, got %s",
+                      path, got);
+        sw_diag_hint(&ctx->diag, "write %s: [name, ...] with names from users", f->key);
+        return -1;
+    }
+    if (v->n_items == 0) return 0;
+    char **names = calloc(v->n_items, sizeof *names);
+    if (!names) {
+        sw_diag_error(&ctx->diag, 0, 0, "out of memory");
+        return -1;
+    }
+    /* Published whole (NULL-filled) so that sw_conf_free sees every name. */
+    *slot = names;
+    *count = (int)v->n_items;
+    int rc = 0;
+    for (size_t i = 0; i < v->n_items; i++) {
+        const char *s;
+        char ipath[192];
+        snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
+        if (sw_conf_get_string(ctx, f, v->items[i], ipath, &s) != 0) {
+            rc = -1;
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (names[j] && strcmp(names[j], s) == 0) {
+                char q[80];
+                sw_diag_error(&ctx->diag, v->items[i]->line, v->items[i]->col,
+                              "%s lists user %s twice", path, quoted(q, sizeof q, s, strlen(s)));
+                rc = -1;
+                break;
+            }
+        }
+        if (!(names[i] = strdup(s))) {
+            sw_diag_error(&ctx->diag, 0, 0, "out of memory");
+            return -1;
+        }
+    }
+    return rc;
+}
+
+/* Every name in admin_users and stats_users must be a configured user. */
+static int user_list_resolve(sw_conf_ctx *ctx, const sw_ynode *root, const char *key,
+                             char **names, int n)
+{
+    const sw_ynode *seq = sw_ynode_map_get(root, key);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (sw_conf_user_find(ctx->conf, names[i])) continue;
+        const sw_ynode *v = seq->items[i];
+        char q[80];
+        sw_diag_error(&ctx->diag, v->line, v->col, "%s[%d] names unknown user %s", key, i,
+                      quoted(q, sizeof q, names[i], strlen(names[i])));
+        const char *best = NULL;
+        int best_dist = INT_MAX;
+        for (int u = 0; u < ctx->conf->n_users; u++) {
+            int dist = sw_diag_distance(names[i], ctx->conf->users[u].name);
+            if (dist < best_dist) best_dist = dist, best = ctx->conf->users[u].name;
+        }
+        if (best && best_dist <= 2 && best_dist < (int)strlen(names[i])) {
+            sw_diag_hint(&ctx->diag, "did you mean \"%s\"?", best);
+        } else {
+            char known[256];
+            size_t used = 0;
+            known[0] = '\0';
+            for (int u = 0; u < ctx->conf->n_users && used < sizeof known; u++)
+                used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", u ? ", " : "",
+                                         ctx->conf->users[u].name);
+            sw_diag_hint(&ctx->diag, "known users: %s", known);
+        }
+        rc = -1;
+    }
+    return rc;
+}
+
+static void root_cleanup(void *obj)
+{
+    sw_conf *c = obj;
+    for (int i = 0; i < c->n_admin_users; i++) free(c->admin_users[i]);
+    free(c->admin_users);
+    c->admin_users = NULL;
+    c->n_admin_users = 0;
+    for (int i = 0; i < c->n_stats_users; i++) free(c->stats_users[i]);
+    free(c->stats_users);
+    c->stats_users = NULL;
+    c->n_stats_users = 0;
+}
+
 /* ---- databases ----------------------------------------------------------- */
 
 /* Only the shape here; root_check resolves the name once all nodes are in. */
@@ -755,6 +912,16 @@ static int root_check(sw_conf_ctx *ctx, const sw_ynode *map, const char *path, v
         rc = -1;
     }
     if (sw_conf_tables_resolve(ctx, map) != 0) rc = -1;
+    /* Nodes without timeouts of their own take the pool's. */
+    const sw_ynode *nodes = sw_ynode_map_get(map, "nodes");
+    for (int i = 0; i < c->n_nodes; i++) {
+        const sw_ynode *n = nodes->items[i];
+        if (!sw_ynode_map_get(n, "query_timeout")) c->nodes[i].query_timeout_ms = c->query_timeout_ms;
+        if (!sw_ynode_map_get(n, "connect_timeout"))
+            c->nodes[i].connect_timeout_ms = c->connect_timeout_ms;
+    }
+    if (user_list_resolve(ctx, map, "admin_users", c->admin_users, c->n_admin_users) != 0) rc = -1;
+    if (user_list_resolve(ctx, map, "stats_users", c->stats_users, c->n_stats_users) != 0) rc = -1;
     return rc;
 }
 
@@ -928,6 +1095,15 @@ int sw_conf_function_index(const sw_conf *c, const char *name)
     for (int i = 0; i < c->n_functions; i++)
         if (c->functions[i].name && strcmp(c->functions[i].name, name) == 0) return i;
     return -1;
+}
+
+sw_console_access sw_conf_console_access(const sw_conf *c, const char *user)
+{
+    for (int i = 0; i < c->n_admin_users; i++)
+        if (strcmp(c->admin_users[i], user) == 0) return SW_CONSOLE_ADMIN;
+    for (int i = 0; i < c->n_stats_users; i++)
+        if (strcmp(c->stats_users[i], user) == 0) return SW_CONSOLE_STATS;
+    return SW_CONSOLE_NONE;
 }
 
 const char *sw_pool_mode_name(sw_pool_mode m)

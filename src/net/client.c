@@ -3,7 +3,11 @@
  * SSL/GSSENC refusal, CancelRequest dispatch, password authentication
  * (SCRAM-SHA-256, md5, trust), startup parameters, and the login reply
  * (AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery).
- * After login, relay.c carries the traffic.  One function changes state.
+ * Until login a connection is on the startup list: bounded in time
+ * (listen.auth_timeout) and in number (listen.max_startup, oldest dropped
+ * first), and not counted against max_clients.  Bytes that are not a
+ * startup packet get PostgreSQL 15's answers.  After login, relay.c carries
+ * the traffic.  One function changes state.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,15 +19,31 @@
 
 #include "relay_int.h"
 
-#define STARTUP_MAX 10000  /* PostgreSQL's MAX_STARTUP_PACKET_LENGTH */
+/* PostgreSQL's bounds: a startup packet's length word, less its own 4
+ * bytes, is 4..MAX_STARTUP_PACKET_LENGTH (10000); a password or SASL
+ * message's length word at most PG_MAX_AUTH_TOKEN_LENGTH (65535). */
+#define STARTUP_MAX (10000 + 4)
+#define AUTH_MSG_MAX (65535 + 1)
 
 static const char *const state_names[] = {"startup", "auth", "login", "idle", "waiting", "active", "closing"};
+
+/* Off the list of connections still logging in. */
+static void startup_unlist(sw_client *c)
+{
+    if (!c->in_startup) return;
+    if (c->st_prev) c->st_prev->st_next = c->st_next; else sw_g.startup_head = c->st_next;
+    if (c->st_next) c->st_next->st_prev = c->st_prev; else sw_g.startup_tail = c->st_prev;
+    c->st_next = c->st_prev = NULL;
+    c->in_startup = false;
+    sw_g.n_startup--;
+}
 
 /* The only place a client's state changes. */
 static void client_set_state(sw_client *c, sw_client_state st)
 {
     sw_debug("client %s pid=%d: %s -> %s", c->addr, c->pid, state_names[c->state], state_names[st]);
     c->state = st;
+    if (st >= SW_CLIENT_LOGIN) startup_unlist(c);
 }
 
 void sw_client_set_state(sw_client *c, sw_client_state st);
@@ -58,10 +78,23 @@ void sw_client_error(sw_client *c, const char *severity, const char *sqlstate, c
 }
 
 /* FATAL error then close once it is written (the close waits for the write). */
-static void client_fatal(sw_client *c, const char *sqlstate, const char *msg)
+static void client_fatal_detail(sw_client *c, const char *sqlstate, const char *msg, const char *detail)
 {
     sw_info("client %s: %s (%s)", c->addr, msg, sqlstate);
-    sw_client_error(c, "FATAL", sqlstate, msg, NULL);
+    sw_client_error(c, "FATAL", sqlstate, msg, detail);
+    sw_client_close(c, NULL);
+}
+
+static void client_fatal(sw_client *c, const char *sqlstate, const char *msg)
+{
+    client_fatal_detail(c, sqlstate, msg, NULL);
+}
+
+/* Close without a word, as PostgreSQL does with bytes it cannot take for a
+ * startup packet: only the log says why. */
+static void client_drop(sw_client *c, const char *why)
+{
+    sw_info("client %s: %s", c->addr, why);
     sw_client_close(c, NULL);
 }
 
@@ -183,11 +216,46 @@ void sw_client_accept(uv_stream_t *listener)
     sw_g.clients = c;
     sw_g.n_clients++;
     c->state = SW_CLIENT_STARTUP;
-    if (sw_g.n_clients > sw_g.conf->max_clients) {
+    c->accept_ms = sw_now_ms();
+    c->st_prev = sw_g.startup_tail;
+    if (sw_g.startup_tail) sw_g.startup_tail->st_next = c; else sw_g.startup_head = c;
+    sw_g.startup_tail = c;
+    c->in_startup = true;
+    sw_g.n_startup++;
+    /* Only logged-in clients count against max_clients: connections that
+     * never finish logging in must not keep real ones out. */
+    if (sw_g.n_clients - sw_g.n_startup >= sw_g.conf->max_clients) {
         client_fatal(c, "53300", "sorry, too many clients already");
         return;
     }
+    /* Those still logging in are capped on their own; the one that has been
+     * at it longest makes room.  A real login takes milliseconds, so only
+     * a silent or slow peer is old enough to be first in line. */
+    if (sw_g.n_startup > sw_g.conf->max_startup) {
+        sw_client *oldest = sw_g.startup_head;
+        sw_info("client %s: dropped after %llu ms still logging in: more than listen.max_startup=%d "
+                "connections are", oldest->addr, (unsigned long long)(c->accept_ms - oldest->accept_ms),
+                sw_g.conf->max_startup);
+        client_fatal(oldest, "53300", "sorry, too many connections are logging in at once");
+    }
     sw_conn_read_start(&c->c);
+}
+
+void sw_client_startup_janitor(uint64_t now)
+{
+    uint64_t limit = (uint64_t)sw_g.conf->auth_timeout_ms;
+    while (sw_g.startup_head && now - sw_g.startup_head->accept_ms >= limit) {
+        sw_client *c = sw_g.startup_head;
+        if (c->c.closing) {
+            startup_unlist(c);
+            continue;
+        }
+        /* PostgreSQL sends nothing then either: the startup packet timeout
+         * exits silently, and during authentication the FATAL "canceling
+         * authentication due to timeout" goes to the log only. */
+        client_drop(c, c->state == SW_CLIENT_AUTH ? "canceling authentication due to timeout"
+                                                  : "timeout while waiting for the startup packet");
+    }
 }
 
 /* ---------------------------------------------------------------- startup */
@@ -255,24 +323,55 @@ static void client_parse_options(sw_client *c, const char *opts)
 
 static void client_begin_auth(sw_client *c);
 
+/* NegotiateProtocolVersion: the newest protocol shardwire speaks and the
+ * protocol options (_pq_.*) it does not know, as PostgreSQL answers a 3.x
+ * startup packet with a newer minor or such options (PostgreSQL 15 sends
+ * the whole version, 3.0, where the protocol documents the minor alone). */
+static void client_negotiate_version(sw_client *c, const sw_startup *st)
+{
+    int n = 0;
+    for (int i = 0; i < st->nparams; i++)
+        if (!strncmp(st->keys[i], "_pq_.", 5)) n++;
+    if ((st->code & 0xffff) == 0 && n == 0) return;
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    sw_msg_begin(w, SW_BE_NEGOTIATE);
+    sw_wbuf_i32(w, 3 << 16);
+    sw_wbuf_i32(w, n);
+    for (int i = 0; i < st->nparams; i++)
+        if (!strncmp(st->keys[i], "_pq_.", 5)) sw_wbuf_cstr(w, st->keys[i]);
+    sw_msg_end(w);
+    sw_out_gen_done(&c->c, start);
+}
+
+/* One whole startup-phase packet, answered as PostgreSQL 15's
+ * ProcessStartupPacket answers it. */
 static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len)
 {
     sw_startup st;
-    if (sw_startup_decode(pkt, len, &st) < 0) {
-        client_fatal(c, "08P01", "invalid startup packet layout");
-        return;
-    }
-    if (st.code == SW_CODE_SSL || st.code == SW_CODE_GSSENC) {
-        /* No TLS or GSS encryption yet: the client continues in plain text. */
+    uint32_t code = sw_be32(pkt + 4);
+    if ((code == SW_CODE_SSL && !c->ssl_done) || (code == SW_CODE_GSSENC && !c->gss_done)) {
+        /* No TLS or GSS encryption yet: the client continues in plain text
+         * (with the other request, or a startup packet). */
+        if (code == SW_CODE_SSL) c->ssl_done = true; else c->gss_done = true;
         sw_wbuf *w = sw_out_gen(&c->c);
         size_t start = w->len;
         sw_wbuf_u8(w, 'N');
         sw_out_gen_done(&c->c, start);
         client_flush(c);
+        /* Bytes sent before the answer was seen were not encrypted, and may
+         * have been injected. */
+        if (!c->c.closing && c->c.in.recv > c->c.in.parse)
+            client_fatal_detail(c, "08P01",
+                                code == SW_CODE_SSL ? "received unencrypted data after SSL request"
+                                                    : "received unencrypted data after GSSAPI encryption request",
+                                "This could be either a client-software bug or evidence of an attempted "
+                                "man-in-the-middle attack.");
         return;
     }
-    if (st.code == SW_CODE_CANCEL) {
-        sw_client *target = sw_client_by_key(st.cancel_pid, st.cancel_key);
+    if (code == SW_CODE_CANCEL) {
+        /* Never answered, whatever it matches. */
+        sw_client *target = len >= 16 ? sw_client_by_key((int32_t)sw_be32(pkt + 8), (int32_t)sw_be32(pkt + 12)) : NULL;
         if (target && target->routed) {
             sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
             for (int i = 0; i < SW_MAX_NODES && target->n_links; i++) {
@@ -286,13 +385,34 @@ static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len
         sw_client_close(c, NULL);
         return;
     }
-    if ((st.code >> 16) != 3) {
+    if ((code >> 16) != 3) {
+        /* Also a second SSLRequest or GSSENCRequest: PostgreSQL reads those
+         * as protocol 1234.5679 / 1234.5680. */
         char msg[128];
-        snprintf(msg, sizeof msg, "unsupported frontend protocol %d.%d: server supports 3.0 to 3.0",
-                 st.code >> 16, st.code & 0xffff);
+        snprintf(msg, sizeof msg, "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+                 code >> 16, code & 0xffff);
+        if (code != 0 && (code >> 16) < 3) {
+            /* A protocol 1 or 2 client reads errors in its own format: 'E'
+             * and one string, as PostgreSQL still sends it. */
+            sw_info("client %s: %s (0A000)", c->addr, msg);
+            sw_wbuf *w = sw_out_gen(&c->c);
+            size_t start = w->len;
+            sw_wbuf_u8(w, 'E');
+            sw_wbuf_put(w, "FATAL:  ", 8);
+            sw_wbuf_put(w, msg, strlen(msg));
+            sw_wbuf_put(w, "\n", 2);  /* newline and the string's NUL */
+            sw_out_gen_done(&c->c, start);
+            sw_client_close(c, NULL);
+            return;
+        }
         client_fatal(c, "0A000", msg);
         return;
     }
+    if (sw_startup_decode(pkt, len, &st) < 0) {
+        client_fatal(c, "08P01", "invalid startup packet layout: expected terminator as last byte");
+        return;
+    }
+    client_negotiate_version(c, &st);
     const char *user = sw_startup_get(&st, "user");
     if (!user || !*user) {
         client_fatal(c, "28000", "no PostgreSQL user name specified in startup packet");
@@ -404,8 +524,9 @@ static void client_handle_password(sw_client *c, const uint8_t *body, uint32_t l
     if (c->auth == SW_AUTH_METHOD_MD5) {
         sw_rd r;
         sw_rd_init(&r, body, len);
-        const char *resp = sw_rd_cstr(&r, NULL);
-        if (r.err) { client_fatal(c, "08P01", "invalid password packet"); return; }
+        size_t rlen = 0;
+        const char *resp = sw_rd_cstr(&r, &rlen);
+        if (r.err || rlen + 1 != len) { client_fatal(c, "08P01", "invalid password packet size"); return; }
         char expect[36];
         sw_md5_response(c->md5_stored, c->md5_salt, expect);
         if (strcmp(resp, expect) != 0) { auth_failed(c); return; }
@@ -451,7 +572,18 @@ static void client_login(sw_client *c)
     char msg[256];
     if (!c->conf_user || c->conf_gen != sw_g.conf_gen) c->conf_user = sw_conf_user_find(sw_g.conf, c->user);
     if (!c->conf_user) { auth_failed(c); return; }
-    if (strcmp(c->database, "shardwire") == 0) {
+    if (sw_g.n_clients - sw_g.n_startup >= sw_g.conf->max_clients) {
+        client_fatal(c, "53300", "sorry, too many clients already");
+        return;
+    }
+    if (strcmp(c->database, SW_ADMIN_DATABASE) == 0) {
+        /* As PostgreSQL refuses a role without CONNECT privilege: after
+         * authentication, so the answer tells nothing to a stranger. */
+        if (sw_conf_console_access(sw_g.conf, c->user) == SW_CONSOLE_NONE) {
+            client_fatal_detail(c, "42501", "permission denied for database \"" SW_ADMIN_DATABASE "\"",
+                                "User does not have CONNECT privilege.");
+            return;
+        }
         c->console = true;
         do {
             sw_random_bytes(&c->key, sizeof c->key);
@@ -622,13 +754,15 @@ void sw_client_process(sw_client *c)
         sw_msg_hdr h;
         int rc;
         if (c->state == SW_CLIENT_STARTUP) rc = sw_startup_peek(b->data + b->parse, avail, STARTUP_MAX, &h);
-        else rc = sw_msg_peek(b->data + b->parse, avail, STARTUP_MAX, &h);
+        else rc = sw_msg_peek(b->data + b->parse, avail, AUTH_MSG_MAX, &h);
         if (rc < 0) {
-            client_fatal(c, "08P01", rc == -EMSGSIZE ? "invalid length of startup packet" : "invalid startup packet");
+            /* PostgreSQL logs these (COMMERROR) and closes without a reply. */
+            client_drop(c, c->state == SW_CLIENT_STARTUP ? "invalid length of startup packet"
+                                                          : "invalid message length during authentication");
             return;
         }
         if (rc == 0 || avail < h.total) {
-            if (rc == 1 && !sw_iobuf_make_room(&c->c, h.total)) { client_fatal(c, "08P01", "packet too large"); return; }
+            if (rc == 1 && !sw_iobuf_make_room(&c->c, h.total)) { client_fatal(c, "53200", "out of memory"); return; }
             break;
         }
         const uint8_t *p = b->data + b->parse;
@@ -638,11 +772,12 @@ void sw_client_process(sw_client *c)
             client_handle_startup(c, p, h.total);
         } else if (h.type == SW_FE_PASSWORD) {
             client_handle_password(c, p + SW_HDR_LEN, h.total - SW_HDR_LEN);
-        } else if (h.type == SW_FE_TERMINATE) {
-            sw_client_close(c, NULL);
         } else {
+            /* Terminate included: PostgreSQL answers anything but a
+             * password message so. */
             char msg[96];
-            snprintf(msg, sizeof msg, "expected password response, got message type %d", h.type);
+            snprintf(msg, sizeof msg, "expected %s response, got message type %d",
+                     c->auth == SW_AUTH_METHOD_SCRAM ? "SASL" : "password", h.type);
             client_fatal(c, "08P01", msg);
         }
     }

@@ -114,6 +114,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     (void)buf;
     if (nread > 0) {
         c->in.recv += (uint32_t)nread;
+        c->last_io_ms = uv_now(stream->loop);
         if (!c->paused) conn_process(c);
         return;
     }
@@ -201,6 +202,7 @@ static void write_cb(uv_write_t *req, int status)
     sw_outq *o = &dst->out;
     o->writing = false;
     sw_conn *src = o->src;
+    if (status >= 0) dst->last_io_ms = uv_now(dst->tcp.loop);
     out_complete(dst);
     if (status < 0) {
         if (dst->kind == SW_CONN_CLIENT) sw_client_close((sw_client *)dst, uv_strerror(status));
@@ -242,6 +244,7 @@ int sw_out_flush(sw_conn *dst)
     int rc = uv_try_write((uv_stream_t *)&dst->tcp, o->bufs, (unsigned)n);
     if (rc == UV_EAGAIN || rc == UV_ENOSYS) rc = 0;
     if (rc < 0) return rc;
+    if (rc > 0) dst->last_io_ms = uv_now(dst->tcp.loop);
     if ((size_t)rc == total) {
         out_complete(dst);
         return 0;

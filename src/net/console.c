@@ -1,7 +1,8 @@
 /*
  * console.c - clients of the virtual database "shardwire": the admin
- * console.  They log in like any client (same users, same authentication)
- * but are never linked to a server; each simple query is answered by
+ * console.  They log in like any client (same users, same authentication;
+ * only users in admin_users or stats_users get in) but are never linked to
+ * a server; each simple query is answered by
  * sw_admin_query (SHOW SHARDS, SHOW TABLES, SHOW ROUTE, RELOAD, ...) and
  * followed by ReadyForQuery.
  */
@@ -85,11 +86,22 @@ void sw_console_process(sw_client *c)
                 sw_client_protocol_error(c, "invalid Query message");
                 return;
             }
+            /* Access follows the running configuration: a reload may have
+             * changed it since login. */
+            sw_console_access access = sw_conf_console_access(sw_g.conf, c->user);
+            if (access == SW_CONSOLE_NONE) {
+                sw_build_error(w, 'E', "ERROR", "42501", "permission denied for database \"" SW_ADMIN_DATABASE "\"",
+                               "User is no longer in admin_users or stats_users.", NULL);
+                sw_build_ready(w, 'I');
+                sw_out_gen_done(&c->c, start);
+                continue;
+            }
             int nn = sw_g.conf->n_nodes;
             sw_admin_node_stats *st = calloc((size_t)nn, sizeof *st);
             if (st) node_stats(st, nn);
             sw_admin_env env = {.router = sw_g.router, .nodes = st, .n_clients = sw_client_count(),
-                                .now_ms = sw_wall_ms(), .merges = &sw_g.merge_stats};
+                                .now_ms = sw_wall_ms(), .merges = &sw_g.merge_stats,
+                                .read_only = access != SW_CONSOLE_ADMIN};
             sw_admin_action a = sw_admin_query(&env, q.sql, q.len, w);
             free(st);
             if (a == SW_ADMIN_RELOAD) {

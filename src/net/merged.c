@@ -345,6 +345,7 @@ int sw_server_peek(sw_server *s, sw_msg_hdr *h)
     }
     if (rc == 0) return 0;
     if (avail >= h->total) return 1;
+    if (!sw_server_msg_fits(s, h->total)) return -1;
     if (!sw_iobuf_make_room(&s->c, h->total) && b->done == b->parse) {
         sw_server_close(s, "out of memory for server message");
         return -1;

@@ -197,6 +197,7 @@ void sw_server_relay(sw_server *s)
                 b->parse = b->recv;
                 continue;
             }
+            if (!sw_server_msg_fits(s, h.total)) return;
             if (!sw_iobuf_make_room(&s->c, h.total)) {
                 if (b->done != b->parse) break;
                 sw_server_close(s, "out of memory for server message");

@@ -5,9 +5,12 @@
  * mode, and dispatch of incoming bytes by state.  Traffic while linked to a
  * client is handled by relay.c.  One function changes state.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "sw/log.h"
 #include "sw/proxy.h"
@@ -62,7 +65,50 @@ void sw_server_fail(sw_server *s, const char *sqlstate, const char *why)
     sw_conn_close(&s->c, server_free_cb);
 }
 
+bool sw_server_msg_fits(sw_server *s, uint32_t total)
+{
+    uint32_t cap = sw_g.conf->max_server_message_size;
+    if (total <= cap) return true;
+    char why[160];
+    snprintf(why, sizeof why, "server message of %u bytes exceeds limits.max_server_message_size (%u bytes)",
+             (unsigned)total, (unsigned)cap);
+    sw_server_fail(s, "54000", why);
+    return false;
+}
+
+bool sw_server_awaited(const sw_server *s)
+{
+    if (s->c.closing || !s->c.reading || s->c.paused) return false;
+    bool owes = s->state == SW_SERVER_RESETTING ||
+                (s->state == SW_SERVER_ACTIVE && (s->expect.count > 0 || s->c.stream_left > 0));
+    if (!owes) return false;
+    /* Replies already here wait for shardwire (or for its client), not for the server. */
+    const sw_iobuf *b = &s->c.in;
+    uint32_t avail = b->recv - b->parse;
+    if (avail == 0) return true;
+    if (s->c.stream_left) return false;
+    sw_msg_hdr h;
+    int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
+    return rc == 0 || (rc == 1 && avail < h.total);
+}
+
 /* ---------------------------------------------------------------- connect */
+
+/* Keepalive probes find a node whose host or network went away even while
+ * no query is running (a dead peer is silent, not closed). */
+static void server_keepalive(sw_server *s)
+{
+    const sw_conf *conf = sw_g.conf;
+    uv_os_fd_t fd;
+    if (!conf->tcp_keepalive || uv_fileno((const uv_handle_t *)&s->c.tcp, &fd) != 0) return;
+    int on = 1, idle = conf->tcp_keepalive_idle_ms / 1000, intvl = conf->tcp_keepalive_interval_ms / 1000,
+        cnt = conf->tcp_keepalive_count;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt) != 0)
+        sw_warn("server %s: could not set TCP keepalive", s->pool->key);
+}
 
 static void server_send_startup(sw_server *s)
 {
@@ -86,6 +132,7 @@ static void connect_cb(uv_connect_t *req, int status)
         return;
     }
     uv_tcp_nodelay(&s->c.tcp, 1);
+    server_keepalive(s);
     server_set_state(s, SW_SERVER_LOGIN);
     sw_conn_read_start(&s->c);
     server_send_startup(s);
@@ -280,11 +327,12 @@ static void server_login_process(sw_server *s)
     while (!s->c.closing && s->state == SW_SERVER_LOGIN) {
         uint32_t avail = b->recv - b->parse;
         sw_msg_hdr h;
-        int rc = sw_msg_peek(b->data + b->parse, avail, 1 << 20, &h);
+        int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
         if (rc < 0) { sw_server_close(s, "invalid message from server during login"); return; }
         if (rc == 0) break;
         if (avail < h.total) {
-            if (!sw_iobuf_make_room(&s->c, h.total)) { sw_server_close(s, "login message too large"); return; }
+            if (!sw_server_msg_fits(s, h.total)) return;
+            if (!sw_iobuf_make_room(&s->c, h.total)) { sw_server_close(s, "out of memory for a login message"); return; }
             break;
         }
         const uint8_t *body = b->data + b->parse + SW_HDR_LEN;
@@ -347,7 +395,8 @@ static void server_reset_process(sw_server *s)
         int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
         if (rc < 0) { sw_server_close(s, "invalid message from server"); return; }
         if (rc == 0 || avail < h.total) {
-            if (rc == 1 && !sw_iobuf_make_room(&s->c, h.total)) { sw_server_close(s, "message too large"); return; }
+            if (rc == 1 && !sw_server_msg_fits(s, h.total)) return;
+            if (rc == 1 && !sw_iobuf_make_room(&s->c, h.total)) { sw_server_close(s, "out of memory for server message"); return; }
             return;
         }
         uint8_t type = h.type;
@@ -367,9 +416,17 @@ static void server_reset_process(sw_server *s)
 static void server_idle_process(sw_server *s)
 {
     sw_iobuf *b = &s->c.in;
-    uint32_t avail = b->recv - b->parse;
-    sw_msg_hdr h;
-    if (sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h) == 1 && avail >= h.total) {
+    while (!s->c.closing) {
+        uint32_t avail = b->recv - b->parse;
+        sw_msg_hdr h;
+        int rc = sw_msg_peek(b->data + b->parse, avail, UINT32_MAX, &h);
+        if (rc < 0) { sw_server_close(s, "invalid message from idle server"); return; }
+        if (rc == 0) return;
+        if (avail < h.total) {
+            if (sw_server_msg_fits(s, h.total) && !sw_iobuf_make_room(&s->c, h.total))
+                sw_server_close(s, "out of memory for server message");
+            return;
+        }
         if (h.type == SW_BE_ERROR) {
             sw_error_fields f;
             sw_error_decode(b->data + b->parse + SW_HDR_LEN, h.total - SW_HDR_LEN, &f);

@@ -5,7 +5,8 @@
  * warmest), otherwise the client queues FIFO and, when the pool has room, a
  * new connection is opened.  Released servers go to the first waiter or
  * back to the idle list; in session mode they run the reset query first.
- * The janitor (a periodic timer) enforces wait, connect and idle timeouts.
+ * The janitor (a periodic timer) enforces wait, connect, query and idle
+ * timeouts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,8 @@ sw_pool *sw_pool_get(int node_index, const sw_conf_user *u)
     p->server_password = dup_or_null(u->server_user ? u->server_password : n->password);
     p->size = u->pool_size > 0 ? u->pool_size : conf->pool_size;
     p->mode = u->pool_mode >= 0 ? (sw_pool_mode)u->pool_mode : conf->pool_mode;
+    p->connect_timeout_ms = n->connect_timeout_ms;
+    p->query_timeout_ms = n->query_timeout_ms;
     p->next = sw_g.pools;
     sw_g.pools = p;
     sw_info("pool %s created: %s:%d/%s as %s, size %d, %s pooling", p->key, p->host, p->port, p->database,
@@ -237,12 +240,34 @@ void sw_pool_janitor(uint64_t now)
         sw_server *s, *next;
         for (s = p->connecting; s; s = next) {
             next = s->next;
-            if (now - s->connect_start_ms >= (uint64_t)conf->connect_timeout_ms) {
-                char why[128];
-                snprintf(why, sizeof why, "connection to %s:%d timed out after %d ms", p->host, p->port,
-                         conf->connect_timeout_ms);
+            if (now - s->connect_start_ms >= (uint64_t)p->connect_timeout_ms) {
+                char why[160];
+                snprintf(why, sizeof why, "connection to %s:%d not logged in after %d ms (connect_timeout)",
+                         p->host, p->port, p->connect_timeout_ms);
                 sw_server_close(s, why);
             }
+        }
+        /* A server that owes replies and has said nothing for query_timeout
+         * (a hung or frozen node): its client gets 57014.  Failing one can
+         * release others (a routed client's other links), so rescan. */
+        for (s = p->active; s && p->query_timeout_ms > 0;) {
+            if (!sw_server_awaited(s)) {
+                s->unawaited_ms = now;
+                s = s->next;
+                continue;
+            }
+            uint64_t since = s->c.last_io_ms > s->unawaited_ms ? s->c.last_io_ms : s->unawaited_ms;
+            if (now - since < (uint64_t)p->query_timeout_ms) {
+                s = s->next;
+                continue;
+            }
+            char why[160];
+            snprintf(why, sizeof why, "no reply for %llu ms (query_timeout is %d ms)",
+                     (unsigned long long)(now - since), p->query_timeout_ms);
+            /* A live but slow backend stops its query; a frozen one gets it when it wakes. */
+            sw_cancel_forward(s);
+            sw_server_fail(s, "57014", why);
+            s = p->active;
         }
         for (s = p->idle; s; s = next) {
             next = s->next;
@@ -289,7 +314,12 @@ void sw_pool_reconfigure(const sw_conf *conf)
                    !strcmp(su, p->server_user) &&
                    ((!spw && !p->server_password) || (spw && p->server_password && !strcmp(spw, p->server_password))) &&
                    mode == (int)p->mode;
-            if (same) { p->size = size; p->node_index = ni; }
+            if (same) {
+                p->size = size;
+                p->node_index = ni;
+                p->connect_timeout_ms = n->connect_timeout_ms;
+                p->query_timeout_ms = n->query_timeout_ms;
+            }
         }
         if (!same) {
             p->stale = true;

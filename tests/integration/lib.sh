@@ -386,14 +386,20 @@ pg_psql() {
 #   user=NAME:AUTH[:PASSWORD] (extra client role, repeatable)
 #   functions=FILE tables=FILE (sharding: FILE holds the YAML list items of
 #   the top-level `functions:` / of database shop's `tables:`)
+#   max_clients=N max_startup=N auth_timeout=D query_timeout=D
+#   max_server_message_size=S (listen/pool/limits keys, shardwire's defaults
+#   when not given)  node_opt=NAME:KEY=VALUE (a key of node NAME, repeatable)
+#   admin_users=a,b (default sw_scram) stats_users=a,b (default none): the
+#   admin console's users
 # Node NAME appears as "node_NAME"; every node's database is "shop".
 sw_config_write() {
     local file=$1
     shift
     local mode=${SW_POOL_MODE:-transaction} size=${SW_POOL_SIZE:-4} level=${SW_LOG_LEVEL:-info}
     local qwt=5s ct=2s it=60s st=5s mms=1MB port=${SW_LISTEN_PORT:-} nodes="" per_role=0 mmr=1000000
-    local functions_file="" tables_file=""
-    local -a dbs=() users=() node_list=()
+    local functions_file="" tables_file="" admin_users=sw_scram stats_users=""
+    local listen_extra="" pool_extra="" limits_extra=""
+    local -a dbs=() users=() node_list=() node_opts=()
     local kv n d u srv
     for kv in "$@"; do
         case $kv in
@@ -413,6 +419,12 @@ sw_config_write() {
         tables=*) tables_file=${kv#*=} ;;
         db=*) dbs+=("${kv#*=}") ;;
         user=*) users+=("${kv#*=}") ;;
+        max_clients=* | max_startup=* | auth_timeout=*) listen_extra+=", ${kv%%=*}: ${kv#*=}" ;;
+        query_timeout=*) pool_extra+=", ${kv%%=*}: ${kv#*=}" ;;
+        max_server_message_size=*) limits_extra+=", ${kv%%=*}: ${kv#*=}" ;;
+        node_opt=*) node_opts+=("${kv#*=}") ;;
+        admin_users=*) admin_users=${kv#*=} ;;
+        stats_users=*) stats_users=${kv#*=} ;;
         *) fail "sw_config_write: unknown option '$kv'" ;;
         esac
     done
@@ -428,13 +440,17 @@ sw_config_write() {
 
     {
         echo "# shardwire config written by tests/integration/lib.sh for $SW_TEST_NAME"
-        echo "listen: {host: 127.0.0.1, port: $port, shutdown_timeout: $st}"
-        echo "pool: {mode: $mode, size: $size, connect_timeout: $ct, query_wait_timeout: $qwt, idle_timeout: $it}"
-        echo "limits: {max_message_size: $mms, merge_max_rows: $mmr}"
+        echo "listen: {host: 127.0.0.1, port: $port, shutdown_timeout: $st$listen_extra}"
+        echo "pool: {mode: $mode, size: $size, connect_timeout: $ct, query_wait_timeout: $qwt, idle_timeout: $it$pool_extra}"
+        echo "limits: {max_message_size: $mms, merge_max_rows: $mmr$limits_extra}"
         echo "log: {level: $level}"
         echo "nodes:"
         for n in "${node_list[@]}"; do
-            echo "  - {name: node_$n, host: 127.0.0.1, port: $(_pg_var PORT "$n"), database: shop, user: sw_admin, password: admin_pw}"
+            local extra="" o
+            for o in "${node_opts[@]}"; do
+                [[ ${o%%:*} == "$n" ]] && extra+=", $(sed 's/=/: /' <<<"${o#*:}")"
+            done
+            echo "  - {name: node_$n, host: 127.0.0.1, port: $(_pg_var PORT "$n"), database: shop, user: sw_admin, password: admin_pw$extra}"
         done
         if [[ -n $functions_file ]]; then
             echo "functions:"
@@ -469,6 +485,9 @@ sw_config_write() {
                 echo "  - {name: $uname, auth: $auth$srv}"
             fi
         done
+        [[ -n $admin_users ]] && echo "admin_users: [${admin_users//,/, }]"
+        [[ -n $stats_users ]] && echo "stats_users: [${stats_users//,/, }]"
+        true
     } >"$file"
 
     # Where each logical database lives, for direct mode.
@@ -731,10 +750,16 @@ _sw_dump_logs() {
     } >&2
 }
 
+# sw_at_exit CMD: run CMD (through eval) first when the test ends, passed or
+# failed, before anything is stopped (say, to resume a SIGSTOPped server).
+_SW_AT_EXIT=()
+sw_at_exit() { _SW_AT_EXIT+=("$1"); }
+
 _sw_cleanup() {
-    local rc=$? n p
+    local rc=$? n p h
     set +e
     trap - EXIT
+    for h in "${_SW_AT_EXIT[@]}"; do eval "$h"; done
     ((rc == 0)) || _sw_dump_logs
     for n in "${!_SESS_PID[@]}"; do
         kill "${_SESS_PID[$n]}" 2>/dev/null

@@ -23,7 +23,8 @@
  *   default would serve it; IN picks the database; router errors come back
  *   with the router's SQLSTATE; a directory miss says LOOKUP.
  * - SHOW CACHE equals sw_router_cache_stats and moves with routing.
- * - SHOW CLIENTS, VERSION, HELP; RELOAD returns SW_ADMIN_RELOAD.
+ * - SHOW CLIENTS, VERSION, HELP; RELOAD returns SW_ADMIN_RELOAD, and on a
+ *   read-only (stats user's) console 42501 while every SHOW still answers.
  * - Keyword matching: case, blanks, trailing semicolons; near misses
  *   (extra words, glued words) are 42601 with the command list as hint;
  *   blank text is EmptyQueryResponse; without a router only the commands
@@ -874,6 +875,43 @@ static void test_reload(void **state)
     reply_free(&r);
 }
 
+/* A stats user's console (read_only): every SHOW answers as for an admin,
+ * RELOAD is refused with 42501 and asks for no action. */
+static void test_read_only(void **state)
+{
+    fixture *fx = *state;
+    sw_admin_env env = fx->env;
+    env.read_only = true;
+    reply r;
+    run_env(&env, "RELOAD", &r);
+    assert_error(&r, "42501");
+    assert_string_equal(r.message, "permission denied to run RELOAD");
+    assert_non_null(strstr(r.hint, "admin_users"));
+    reply_free(&r);
+    run_env(&env, " reload ;", &r);
+    assert_error(&r, "42501");
+    reply_free(&r);
+
+    static const char *const shows[] = {"SHOW SHARDS", "SHOW TABLES", "SHOW FUNCTIONS", "SHOW CACHE",
+                                        "SHOW MERGES", "SHOW CLIENTS", "SHOW VERSION", "SHOW HELP",
+                                        "SHOW ROUTE SELECT * FROM customer WHERE customer_id = 1"};
+    for (size_t i = 0; i < sizeof shows / sizeof shows[0]; i++) {
+        reply a, b;
+        run_env(&env, shows[i], &a);
+        run(fx, shows[i], &b);
+        assert_int_equal(a.kind, 'T');
+        assert_int_equal(a.action, SW_ADMIN_NONE);
+        assert_int_equal(a.nrows, b.nrows);
+        assert_int_equal(a.ncols, b.ncols);
+        reply_free(&a);
+        reply_free(&b);
+    }
+    /* Unknown commands stay 42601, not a permission error. */
+    run_env(&env, "RELOAD now", &r);
+    assert_error(&r, "42601");
+    reply_free(&r);
+}
+
 static void test_unknown(void **state)
 {
     fixture *fx = *state;
@@ -956,6 +994,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients_version_help, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
         cmocka_unit_test(test_no_router),

@@ -214,6 +214,19 @@ static void test_defaults(void **state)
     assert_int_equal(c->users[0].pool_size, 0);
     assert_int_equal(c->users[0].pool_mode, -1);
     assert_null(c->users[0].server_user);
+    assert_int_equal(c->max_startup, 1000);
+    assert_int_equal(c->auth_timeout_ms, 60000);
+    assert_int_equal(c->query_timeout_ms, 0);
+    assert_true(c->tcp_keepalive);
+    assert_int_equal(c->tcp_keepalive_idle_ms, 60000);
+    assert_int_equal(c->tcp_keepalive_interval_ms, 10000);
+    assert_int_equal(c->tcp_keepalive_count, 6);
+    assert_int_equal(c->max_server_message_size, 256u * 1024 * 1024);
+    assert_int_equal(c->nodes[0].query_timeout_ms, 0);
+    assert_int_equal(c->nodes[0].connect_timeout_ms, 5000);
+    assert_int_equal(c->n_admin_users, 0);
+    assert_int_equal(c->n_stats_users, 0);
+    assert_int_equal(sw_conf_console_access(c, "app"), SW_CONSOLE_NONE);
     sw_conf_free(c);
 
     /* The default auth method is SCRAM. */
@@ -247,6 +260,69 @@ static void test_empty_sections(void **state)
     sw_conf_free(c);
     c = load("pool:\n  reset_query:\n" TAIL);
     assert_string_equal(c->reset_query, "");
+    sw_conf_free(c);
+}
+
+/* Startup bounds, server timeouts and keepalive, the server message cap and
+ * console access: every key set, node timeouts inherited or overridden. */
+static void test_bounds_keys(void **state)
+{
+    (void)state;
+    sw_conf *c = load("listen:\n"
+                      "  max_startup: 50\n"
+                      "  auth_timeout: 5s\n"
+                      "pool:\n"
+                      "  connect_timeout: 3s\n"
+                      "  query_timeout: 30s\n"
+                      "  tcp_keepalive: false\n"
+                      "  tcp_keepalive_idle: 2m\n"
+                      "  tcp_keepalive_interval: 5s\n"
+                      "  tcp_keepalive_count: 3\n"
+                      "limits:\n"
+                      "  max_server_message_size: 16MB\n"
+                      "nodes:\n"
+                      "  - {name: a, host: h, database: d, user: u}\n"
+                      "  - {name: b, host: h, database: d, user: u, query_timeout: 0, "
+                      "connect_timeout: 250ms}\n"
+                      "  - {name: c, host: h, database: d, user: u, query_timeout: 2m}\n"
+                      "databases: [{name: shop, default_node: a}]\n"
+                      "users: [{name: app, auth: trust}, {name: ops, auth: trust}, "
+                      "{name: mon, auth: trust}]\n"
+                      "admin_users: [ops]\n"
+                      "stats_users: [mon, ops]\n");
+    assert_int_equal(c->max_startup, 50);
+    assert_int_equal(c->auth_timeout_ms, 5000);
+    assert_int_equal(c->connect_timeout_ms, 3000);
+    assert_int_equal(c->query_timeout_ms, 30000);
+    assert_false(c->tcp_keepalive);
+    assert_int_equal(c->tcp_keepalive_idle_ms, 120000);
+    assert_int_equal(c->tcp_keepalive_interval_ms, 5000);
+    assert_int_equal(c->tcp_keepalive_count, 3);
+    assert_int_equal(c->max_server_message_size, 16u * 1024 * 1024);
+    /* a: both from the pool; b: both its own (0 switches the timeout off); c: one of each */
+    assert_int_equal(c->nodes[0].query_timeout_ms, 30000);
+    assert_int_equal(c->nodes[0].connect_timeout_ms, 3000);
+    assert_int_equal(c->nodes[1].query_timeout_ms, 0);
+    assert_int_equal(c->nodes[1].connect_timeout_ms, 250);
+    assert_int_equal(c->nodes[2].query_timeout_ms, 120000);
+    assert_int_equal(c->nodes[2].connect_timeout_ms, 3000);
+    assert_int_equal(c->n_admin_users, 1);
+    assert_string_equal(c->admin_users[0], "ops");
+    assert_int_equal(c->n_stats_users, 2);
+    assert_string_equal(c->stats_users[1], "ops");
+    assert_int_equal(sw_conf_console_access(c, "ops"), SW_CONSOLE_ADMIN);
+    assert_int_equal(sw_conf_console_access(c, "mon"), SW_CONSOLE_STATS);
+    assert_int_equal(sw_conf_console_access(c, "app"), SW_CONSOLE_NONE);
+    assert_int_equal(sw_conf_console_access(c, "nobody"), SW_CONSOLE_NONE);
+    sw_conf_free(c);
+
+    /* Empty lists, or lists with every entry commented out, grant nothing. */
+    c = load(TAIL "admin_users: []\n"
+                  "stats_users:\n"
+                  "#  - app\n");
+    assert_int_equal(c->n_admin_users, 0);
+    assert_int_equal(c->n_stats_users, 0);
+    assert_int_equal(sw_conf_console_access(c, "app"), SW_CONSOLE_NONE);
     sw_conf_free(c);
 }
 
@@ -398,6 +474,17 @@ static void test_example_files(void **state)
     assert_int_equal(c->max_prepared_per_server, d->max_prepared_per_server);
     assert_int_equal(c->max_message_size, d->max_message_size);
     assert_int_equal(c->log_level, d->log_level);
+    assert_int_equal(c->max_startup, d->max_startup);
+    assert_int_equal(c->auth_timeout_ms, d->auth_timeout_ms);
+    assert_int_equal(c->query_timeout_ms, d->query_timeout_ms);
+    assert_int_equal(c->tcp_keepalive, d->tcp_keepalive);
+    assert_int_equal(c->tcp_keepalive_idle_ms, d->tcp_keepalive_idle_ms);
+    assert_int_equal(c->tcp_keepalive_interval_ms, d->tcp_keepalive_interval_ms);
+    assert_int_equal(c->tcp_keepalive_count, d->tcp_keepalive_count);
+    assert_int_equal(c->max_server_message_size, d->max_server_message_size);
+    /* The example names its console users. */
+    assert_int_equal(sw_conf_console_access(c, "app"), SW_CONSOLE_ADMIN);
+    assert_int_equal(sw_conf_console_access(c, "report"), SW_CONSOLE_STATS);
     sw_conf_free(d);
     sw_conf_free(c);
 
@@ -542,6 +629,107 @@ typedef struct error_case {
 } error_case;
 
 static const error_case error_cases[] = {
+    {"max_startup_zero",
+     "listen:\n"
+     "  max_startup: 0\n"
+     TAIL,
+     "test.yaml:2:16: error: listen.max_startup must be an integer between 1 and 1000000, got \"0\""},
+    {"auth_timeout_too_short",
+     "listen:\n"
+     "  auth_timeout: 500ms\n"
+     TAIL,
+     "test.yaml:2:17: error: listen.auth_timeout must be a duration between 1s and 1h, got \"500ms\""},
+    {"auth_timeout_zero",
+     "listen:\n"
+     "  auth_timeout: 0\n"
+     TAIL,
+     "test.yaml:2:17: error: listen.auth_timeout must be a duration between 1s and 1h, got \"0\""},
+    {"query_timeout_negative",
+     "pool:\n"
+     "  query_timeout: -1s\n"
+     TAIL,
+     "test.yaml:2:18: error: pool.query_timeout must be a duration between 0 and 596h, got \"-1s\""},
+    {"node_query_timeout_bad",
+     "nodes:\n"
+     "  - {name: n, host: h, database: d, user: u, query_timeout: soon}\n"
+     "databases: [{name: shop, default_node: n}]\n"
+     "users: [{name: app, auth: trust}]\n",
+     "test.yaml:2:61: error: nodes[0].query_timeout must be a duration between 0 and 596h, got \"soon\"\n"
+     "  hint: write milliseconds, or a number with a unit: 250ms, 5s, 10m, 1h"},
+    {"node_connect_timeout_zero",
+     "nodes:\n"
+     "  - {name: n, host: h, database: d, user: u, connect_timeout: 0}\n"
+     "databases: [{name: shop, default_node: n}]\n"
+     "users: [{name: app, auth: trust}]\n",
+     "test.yaml:2:63: error: nodes[0].connect_timeout must be a duration between 1ms and 596h, got \"0\""},
+    {"node_timeout_typo",
+     "nodes:\n"
+     "  - {name: n, host: h, database: d, user: u, query_timout: 1s}\n"
+     "databases: [{name: shop, default_node: n}]\n"
+     "users: [{name: app, auth: trust}]\n",
+     "test.yaml:2:46: error: unknown key \"query_timout\" in nodes[0]\n"
+     "  hint: did you mean \"query_timeout\"?"},
+    {"keepalive_not_bool",
+     "pool:\n"
+     "  tcp_keepalive: yes\n"
+     TAIL,
+     "test.yaml:2:18: error: pool.tcp_keepalive must be true or false, got \"yes\""},
+    {"keepalive_idle_fraction",
+     "pool:\n"
+     "  tcp_keepalive_idle: 1500ms\n"
+     TAIL,
+     "test.yaml:2:23: error: pool.tcp_keepalive_idle must be a whole number of seconds, got \"1500ms\"\n"
+     "  hint: TCP keepalive times are set in seconds: write 1s or 2s"},
+    {"keepalive_interval_too_large",
+     "pool:\n"
+     "  tcp_keepalive_interval: 10h\n"
+     TAIL,
+     "test.yaml:2:27: error: pool.tcp_keepalive_interval must be a duration between 1s and 32767s, got \"10h\""},
+    {"keepalive_idle_too_short",
+     "pool:\n"
+     "  tcp_keepalive_idle: 0\n"
+     TAIL,
+     "test.yaml:2:23: error: pool.tcp_keepalive_idle must be a duration between 1s and 32767s, got \"0\""},
+    {"keepalive_count_too_large",
+     "pool:\n"
+     "  tcp_keepalive_count: 128\n"
+     TAIL,
+     "test.yaml:2:24: error: pool.tcp_keepalive_count must be an integer between 1 and 127, got \"128\""},
+    {"server_message_size_too_small",
+     "limits:\n"
+     "  max_server_message_size: 512kB\n"
+     TAIL,
+     "test.yaml:2:28: error: limits.max_server_message_size must be a size between 1MB and 1GB, got \"512kB\""},
+    {"server_message_size_too_large",
+     "limits:\n"
+     "  max_server_message_size: 2GB\n"
+     TAIL,
+     "test.yaml:2:28: error: limits.max_server_message_size must be a size between 1MB and 1GB, got \"2GB\""},
+    {"admin_users_not_a_sequence",
+     TAIL
+     "admin_users: app\n",
+     "test.yaml:7:14: error: admin_users must be a sequence of user names, got \"app\"\n"
+     "  hint: write admin_users: [name, ...] with names from users"},
+    {"admin_users_unknown_with_hint",
+     TAIL
+     "admin_users: [apq]\n",
+     "test.yaml:7:15: error: admin_users[0] names unknown user \"apq\"\n"
+     "  hint: did you mean \"app\"?"},
+    {"stats_users_unknown",
+     TAIL
+     "stats_users:\n"
+     "  - app\n"
+     "  - monitoring\n",
+     "test.yaml:9:5: error: stats_users[1] names unknown user \"monitoring\"\n"
+     "  hint: known users: app"},
+    {"admin_users_duplicate",
+     TAIL
+     "admin_users: [app, app]\n",
+     "test.yaml:7:20: error: admin_users lists user \"app\" twice"},
+    {"stats_users_item_not_string",
+     TAIL
+     "stats_users: [[app]]\n",
+     "test.yaml:7:15: error: stats_users[0] must be a non-empty string, got a sequence"},
     {"unknown_key_with_hint",
      "listen:\n"
      "  host: 127.0.0.1\n"
@@ -928,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_empty_sections),
         cmocka_unit_test(test_section_order),
+        cmocka_unit_test(test_bounds_keys),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_password_classes),

@@ -78,5 +78,8 @@ int cmd_params(int argc, char **argv);
 int cmd_params2(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_startup_probe(int argc, char **argv);
+int cmd_silent(int argc, char **argv);
+int cmd_slowlogin(int argc, char **argv);
 
 #endif

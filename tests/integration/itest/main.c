@@ -29,6 +29,9 @@ static const it_command commands[] = {
     {"params2", cmd_params2, 2, 120, "CONNINFO_A CONNINFO_B [TZ_A [DEFAULT_TZ]]"},
     {"sql", cmd_sql, 1, 0, "CONNINFO   (queries on stdin, one per line)"},
     {"connect", cmd_connect, 1, 60, "CONNINFO [EXPECTED_SQLSTATE [MESSAGE_PART]]"},
+    {"startup-probe", cmd_startup_probe, 3, 120, "HOST PORT DB"},
+    {"silent", cmd_silent, 4, 60, "HOST PORT N CONNINFO"},
+    {"slowlogin", cmd_slowlogin, 5, 60, "HOST PORT USER DB drip|stall"},
 };
 
 static void usage(FILE *out)
