@@ -122,6 +122,9 @@ static inline bool sw_ledger_quiet(const sw_ledger *l)
 {
     return l->count == 0 && !l->skipping && !l->absorbing;
 }
+/* The server owes replies it can send without hearing from the client
+ * again: something is owed and the server is not waiting for COPY data. */
+bool sw_ledger_server_busy(const sw_ledger *l);
 /* Anything owed to the client (not only to shardwire)? */
 bool sw_ledger_owes_client(const sw_ledger *l);
 

@@ -80,7 +80,7 @@ bool sw_server_awaited(const sw_server *s)
 {
     if (s->c.closing || !s->c.reading || s->c.paused) return false;
     bool owes = s->state == SW_SERVER_RESETTING ||
-                (s->state == SW_SERVER_ACTIVE && (s->expect.count > 0 || s->c.stream_left > 0));
+                (s->state == SW_SERVER_ACTIVE && (sw_ledger_server_busy(&s->owed) || s->c.stream_left > 0));
     if (!owes) return false;
     /* Replies already here wait for shardwire (or for its client), not for the server. */
     const sw_iobuf *b = &s->c.in;

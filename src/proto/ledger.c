@@ -304,6 +304,16 @@ void sw_ledger_pop_fake(sw_ledger *l)
     if (sw_ledger_fake(l)) pop(l, SW_RETIRE_OK);
 }
 
+bool sw_ledger_server_busy(const sw_ledger *l)
+{
+    for (uint32_t i = 0; i < l->count; i++) {
+        const sw_owed *e = at(l, i);
+        if (e->kind == SW_OWE_FAKE || e->kind == SW_OWE_GONE) continue;
+        return e->phase != PH_COPYIN;
+    }
+    return false;
+}
+
 bool sw_ledger_owes_client(const sw_ledger *l)
 {
     if (l->skipping || l->absorbing) return true;

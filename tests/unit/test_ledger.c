@@ -205,8 +205,10 @@ static void test_copy_in_extended(void **state)
     pushc(&l, SW_OWE_BIND);
     pushc(&l, SW_OWE_EXECUTE);
     pushc(&l, SW_OWE_SYNC);
+    assert_true(sw_ledger_server_busy(&l));
     assert_string_equal(feed(&l, "12G"), "LLP");
     assert_true(l.absorbing);
+    assert_false(sw_ledger_server_busy(&l));  /* it waits for the client's rows */
     assert_string_equal(r.log, "ooa");
     assert_int_equal(pushc(&l, SW_OWE_SYNC), 1);  /* a Flush/Sync inside the copy: absorbed */
     assert_int_equal(pushc(&l, SW_OWE_BIND), -1); /* anything else would fail the copy */
