@@ -251,34 +251,56 @@ void sw_server_process(sw_server *s);
 
 /* ------------------------------------------------------------------ client side */
 
-/* A statement sent to several targets whose replies are merged into one
- * answer: the targets reply in turn (the others are not read meanwhile),
- * their rows are concatenated, the first description and the first error
- * reach the client, row counts are summed, one ReadyForQuery ends it. */
+/* A statement sent to several targets whose replies make one answer. */
+typedef enum sw_fan_kind {
+    SW_FAN_NONE = 0,       /* no statement on several servers in progress */
+    SW_FAN_TURNS,          /* targets reply in turn (the others are not read
+                            * meanwhile), rows concatenated, the first
+                            * description and the first error reach the
+                            * client, counts summed, one ReadyForQuery */
+    SW_FAN_MERGE           /* every target read at once, rows through the merger */
+} sw_fan_kind;
+
+/* Whether the answer has failed, and how. */
+typedef enum sw_fan_failure {
+    SW_FAN_FINE = 0,
+    SW_FAN_SERVER_FAILED,  /* a target's error went to the client; the rest is drained */
+    SW_FAN_MERGE_FAILED    /* the merger failed (its error, or a target's, was sent) */
+} sw_fan_failure;
+
+/* COPY ... TO STDOUT from several targets, concatenated in turn. */
+typedef enum sw_fan_copy {
+    SW_FAN_COPY_NONE = 0,
+    SW_FAN_COPY_TEXT,      /* text or CSV without a header: as they come */
+    SW_FAN_COPY_HEADER,    /* CSV HEADER: only the first target's header line is kept */
+    SW_FAN_COPY_BINARY     /* binary: one file header, one trailer */
+} sw_fan_copy;
+
+/* Replies forwarded from the first target only. */
+enum { SW_FAN_ONCE_PARSE = 1, SW_FAN_ONCE_BIND = 2, SW_FAN_ONCE_DESC = 4, SW_FAN_ONCE_PDESC = 8 };
+
 typedef struct sw_fan {
-    bool active;
+    sw_fan_kind kind;
+    sw_fan_failure failure;
     int n;                 /* targets */
-    int cur;               /* target now replying */
+    int cur;               /* target now replying (SW_FAN_TURNS) */
     sw_server *srv[SW_MAX_NODES * 2];
-    bool sent_parse, sent_bind, sent_desc, sent_pdesc, error_sent;
+    uint8_t once;          /* SW_FAN_ONCE_*: those already forwarded */
     char tag[32];          /* command word(s) of the first CommandComplete */
     uint64_t rows;         /* summed row count */
-    bool have_count;
+    bool have_count;       /* ...which a target's tag carried */
     char status;           /* combined ReadyForQuery status */
-    /* A merged SELECT: every target is read at once and its rows go through
-     * the merger (sw_merge); NULL for the in-turn concatenation above. */
+    /* SW_FAN_MERGE */
     struct sw_merge *merge;
     struct sw_merge_spec *spec_owned; /* the spec, when not a statement's cached one */
     bool replied[SW_MAX_NODES * 2]; /* target i sent its ReadyForQuery */
     bool swallow_desc;     /* the RowDescription was asked for by shardwire, not the client */
     bool rows_done;        /* the merger wrote its last row */
-    bool merge_error;      /* the merger failed: error sent, the rest is drained */
-    /* COPY ... TO STDOUT concatenated (in turn) */
-    bool copy_out;         /* a target sent CopyDone: one goes to the client at the end */
-    bool copy_header;      /* CSV HEADER: only the first target's header line is kept */
+    /* COPY TO (SW_FAN_TURNS) */
+    sw_fan_copy copy;
+    bool copy_done_seen;   /* a target sent CopyDone: one goes to the client at the end */
     bool copy_data_seen;   /* the current target sent CopyData already */
-    bool copy_binary;      /* binary: one file header, one trailer */
-    bool copy_trailer;     /* a target's trailer was held back: send one at the end */
+    bool copy_trailer;     /* a binary trailer was held back: one goes at the end */
 } sw_fan;
 typedef struct sw_copyin sw_copyin;
 

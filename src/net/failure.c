@@ -42,7 +42,7 @@ static void lost_owe(void *ctx, char what)
 static sw_server *owing_server(sw_client *c, sw_server *s)
 {
     if (sw_ledger_owes_client(&s->owed)) return s;
-    for (int i = 0; i < c->fan.n && c->fan.active; i++)
+    for (int i = 0; i < c->fan.n && c->fan.kind != SW_FAN_NONE; i++)
         if (c->fan.srv[i] && sw_ledger_owes_client(&c->fan.srv[i]->owed)) return c->fan.srv[i];
     for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
         if (c->link[i] && sw_ledger_owes_client(&c->link[i]->owed)) return c->link[i];
@@ -65,7 +65,7 @@ void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, con
     }
     bool in_txn = c->txn_status != 'I';
     lost_reply x = {.w = sw_out_gen(&c->c), .sqlstate = sqlstate, .msg = msg, .status = in_txn ? 'E' : 'I',
-                    .error_sent = c->fan.active && c->fan.error_sent};
+                    .error_sent = c->fan.kind != SW_FAN_NONE && c->fan.failure != SW_FAN_FINE};
     size_t start = x.w->len;
     sw_server *owing = owing_server(c, s);
     bool open = owing && sw_ledger_lost(&owing->owed, lost_owe, &x);

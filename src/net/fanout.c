@@ -24,7 +24,7 @@ void sw_fan_begin(sw_client *c)
 /* Start the merged reply: every target's server has its copy queued. */
 void sw_fan_start(sw_client *c)
 {
-    c->fan.active = true;
+    c->fan.kind = SW_FAN_TURNS;
     c->fan.cur = 0;
     for (int i = 0; i < c->fan.n; i++) {
         sw_server *s = c->fan.srv[i];
@@ -47,7 +47,7 @@ static void fan_finish(sw_client *c)
 {
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
-    if (c->fan.copy_out && !c->fan.error_sent) {
+    if (c->fan.copy_done_seen && c->fan.failure == SW_FAN_FINE) {
         if (c->fan.copy_trailer) {
             static const uint8_t trailer[2] = {0xff, 0xff};
             sw_msg_header(w, SW_BE_COPY_DATA, 2);
@@ -55,7 +55,7 @@ static void fan_finish(sw_client *c)
         }
         sw_build_empty(w, SW_BE_COPY_DONE);
     }
-    if (!c->fan.error_sent && c->fan.tag[0]) {
+    if (c->fan.failure == SW_FAN_FINE && c->fan.tag[0]) {
         char tag[64];
         if (c->fan.have_count)
             snprintf(tag, sizeof tag, "%s %llu", c->fan.tag, (unsigned long long)c->fan.rows);
@@ -66,7 +66,7 @@ static void fan_finish(sw_client *c)
     sw_build_ready(w, c->fan.status);
     sw_out_gen_done(&c->c, start);
     c->txn_status = c->fan.status;
-    c->fan.active = false;
+    c->fan.kind = SW_FAN_NONE;
 }
 
 /* Binary COPY TO from several targets: one file header (the first
@@ -105,32 +105,32 @@ static bool copy_binary_data(sw_client *c, bool first, const uint8_t *p, uint32_
 bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total)
 {
     sw_fan *f = &c->fan;
-    bool *once = NULL;
+    uint8_t once = 0;
     switch (type) {
-    case SW_BE_PARSE_COMPLETE: once = &f->sent_parse; break;
-    case SW_BE_BIND_COMPLETE: once = &f->sent_bind; break;
-    case SW_BE_PARAM_DESC: once = &f->sent_pdesc; break;
+    case SW_BE_PARSE_COMPLETE: once = SW_FAN_ONCE_PARSE; break;
+    case SW_BE_BIND_COMPLETE: once = SW_FAN_ONCE_BIND; break;
+    case SW_BE_PARAM_DESC: once = SW_FAN_ONCE_PDESC; break;
     case SW_BE_ROW_DESC:
     case SW_BE_NO_DATA:
-    case SW_BE_EMPTY_QUERY: once = &f->sent_desc; break;
+    case SW_BE_EMPTY_QUERY: once = SW_FAN_ONCE_DESC; break;
     case SW_BE_DATA_ROW:
     case SW_BE_PORTAL_SUSPENDED:
-        return !f->error_sent;
-    case SW_BE_COPY_OUT: once = &f->sent_desc; break;
+        return f->failure == SW_FAN_FINE;
+    case SW_BE_COPY_OUT: once = SW_FAN_ONCE_DESC; break;
     case SW_BE_COPY_DATA: {
         bool first = !f->copy_data_seen;
         f->copy_data_seen = true;
-        if (f->error_sent) return false;
-        if (f->copy_header && f->cur > 0 && first) return false;  /* the header line again */
-        if (!f->copy_binary) return true;
+        if (f->failure != SW_FAN_FINE) return false;
+        if (f->copy == SW_FAN_COPY_HEADER && f->cur > 0 && first) return false;  /* the header line again */
+        if (f->copy != SW_FAN_COPY_BINARY) return true;
         return copy_binary_data(c, first, p, total);
     }
     case SW_BE_COPY_DONE:
-        f->copy_out = true;
+        f->copy_done_seen = true;
         return false;
     case SW_BE_ERROR:
-        if (f->error_sent) return false;
-        f->error_sent = true;
+        if (f->failure != SW_FAN_FINE) return false;
+        f->failure = SW_FAN_SERVER_FAILED;
         return true;
     case SW_BE_COMMAND_COMPLETE: {
         const char *tag = (const char *)p + SW_HDR_LEN;
@@ -162,9 +162,9 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
     default:
         return true;  /* notices, parameter status, notifications */
     }
-    if (*once) return false;
-    *once = true;
-    return !f->error_sent;
+    if (f->once & once) return false;
+    f->once |= once;
+    return f->failure == SW_FAN_FINE;
 }
 
 /* Send a simple query to several targets and merge the answers. */

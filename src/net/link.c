@@ -17,7 +17,7 @@
 
 bool sw_client_quiescent(const sw_client *c)
 {
-    if (c->fan.active) return false;
+    if (c->fan.kind != SW_FAN_NONE) return false;
     for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
         sw_server *s = c->link[i];
         if (!s) continue;

@@ -106,7 +106,7 @@ bool sw_merge_begin(sw_client *c, const sw_merge_spec *spec, sw_merge_spec *spec
 void sw_merge_launch(sw_client *c)
 {
     c->server = c->fan.srv[0];
-    c->fan.active = true;
+    c->fan.kind = SW_FAN_MERGE;
     c->fan.cur = 0;
     for (int i = 0; i < c->fan.n; i++) {
         sw_server *s = c->fan.srv[i];
@@ -247,14 +247,13 @@ static void copy_to_client(sw_client *c, const uint8_t *p, uint32_t total)
 static void merge_failed(sw_client *c)
 {
     sw_fan *f = &c->fan;
-    if (f->merge_error || f->error_sent) {
-        f->merge_error = true;
+    if (f->failure != SW_FAN_FINE) {  /* an error reached the client already */
+        f->failure = SW_FAN_MERGE_FAILED;
         return;
     }
     char state[6] = "XX000";
     const char *msg = sw_merge_failed(f->merge, state);
-    f->merge_error = true;
-    f->error_sent = true;
+    f->failure = SW_FAN_MERGE_FAILED;
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
     sw_build_error(w, SW_BE_ERROR, "ERROR", state, msg ? msg : "cross-shard merge failed", NULL, NULL);
@@ -274,22 +273,22 @@ void sw_merged_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p
     uint32_t blen = total - SW_HDR_LEN;
     switch (type) {
     case SW_BE_DATA_ROW:
-        if (f->error_sent || i < 0) return;
+        if (f->failure != SW_FAN_FINE || i < 0) return;
         if (sw_merge_row(f->merge, i, body, blen) < 0) merge_failed(c);
         return;
     case SW_BE_ROW_DESC:
-        if (f->error_sent || i < 0) return;
+        if (f->failure != SW_FAN_FINE || i < 0) return;
         if (sw_merge_describe(f->merge, i, body, blen) < 0) {
             merge_failed(c);
             return;
         }
-        if (!f->sent_desc && !f->swallow_desc) {
+        if (!(f->once & SW_FAN_ONCE_DESC) && !f->swallow_desc) {
             sw_wbuf *w = sw_out_gen(&c->c);
             size_t start = w->len;
             sw_merge_put_description(f->merge, w);
             sw_out_gen_done(&c->c, start);
         }
-        f->sent_desc = true;
+        f->once |= SW_FAN_ONCE_DESC;
         return;
     case SW_BE_COMMAND_COMPLETE:
     case SW_BE_PORTAL_SUSPENDED:
@@ -298,8 +297,8 @@ void sw_merged_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p
         return;
     case SW_BE_ERROR:
         if (i >= 0) sw_merge_end(f->merge, i);
-        if (f->error_sent) return;
-        f->error_sent = true;
+        if (f->failure != SW_FAN_FINE) return;
+        f->failure = SW_FAN_SERVER_FAILED;
         copy_to_client(c, p, total);
         return;
     case SW_BE_READY: {
@@ -312,21 +311,21 @@ void sw_merged_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p
         return;
     }
     case SW_BE_PARSE_COMPLETE:
-        if (!f->sent_parse) copy_to_client(c, p, total);
-        f->sent_parse = true;
+        if (!(f->once & SW_FAN_ONCE_PARSE)) copy_to_client(c, p, total);
+        f->once |= SW_FAN_ONCE_PARSE;
         return;
     case SW_BE_BIND_COMPLETE:
-        if (!f->sent_bind && !f->error_sent) copy_to_client(c, p, total);
-        f->sent_bind = true;
+        if (!(f->once & SW_FAN_ONCE_BIND) && f->failure == SW_FAN_FINE) copy_to_client(c, p, total);
+        f->once |= SW_FAN_ONCE_BIND;
         return;
     case SW_BE_PARAM_DESC:
-        if (!f->sent_pdesc && !f->error_sent) copy_to_client(c, p, total);
-        f->sent_pdesc = true;
+        if (!(f->once & SW_FAN_ONCE_PDESC) && f->failure == SW_FAN_FINE) copy_to_client(c, p, total);
+        f->once |= SW_FAN_ONCE_PDESC;
         return;
     case SW_BE_NO_DATA:
     case SW_BE_EMPTY_QUERY:
-        if (!f->sent_desc && !f->error_sent) copy_to_client(c, p, total);
-        f->sent_desc = true;
+        if (!(f->once & SW_FAN_ONCE_DESC) && f->failure == SW_FAN_FINE) copy_to_client(c, p, total);
+        f->once |= SW_FAN_ONCE_DESC;
         return;
     default:
         copy_to_client(c, p, total);  /* notices, parameter status, notifications */
@@ -369,12 +368,12 @@ static int take(sw_client *c, sw_server *s, bool *blocked)
     sw_fan *f = &c->fan;
     int took = 0;
     *blocked = false;
-    while (!s->c.closing && s->client == c && f->active && f->merge) {
+    while (!s->c.closing && s->client == c && f->kind == SW_FAN_MERGE) {
         sw_msg_hdr h;
         int rc = sw_server_peek(s, &h);
         if (rc < 0) return -1;
         if (rc == 0) break;
-        if (h.type == SW_BE_DATA_ROW && !f->error_sent && !f->merge_error) {
+        if (h.type == SW_BE_DATA_ROW && f->failure == SW_FAN_FINE) {
             int i = target_of(c, s);
             if (i >= 0 && !sw_merge_satisfied(f->merge) && !sw_merge_wants(f->merge, i)) {
                 *blocked = true;
@@ -397,12 +396,12 @@ static void finish(sw_client *c)
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
     char status = f->status;
-    if (!f->error_sent && f->tag[0]) {
+    if (f->failure == SW_FAN_FINE && f->tag[0]) {
         char tag[64];
         snprintf(tag, sizeof tag, "SELECT %llu", (unsigned long long)sw_merge_rows(f->merge));
         sw_build_command_complete(w, tag);
     }
-    if (f->merge_error && status != 'I') {
+    if (f->failure == SW_FAN_MERGE_FAILED && status != 'I') {
         /* shardwire failed the statement inside a transaction: like a
          * server would, the transaction is aborted from the client's view */
         c->proxy_failed = true;
@@ -414,7 +413,7 @@ static void finish(sw_client *c)
     sw_admin_merge_stats *ms = &sw_g.merge_stats;
     ms->merges++;
     ms->merge_rows += sw_merge_rows(f->merge);
-    if (f->merge_error) ms->merge_failed++;
+    if (f->failure == SW_FAN_MERGE_FAILED) ms->merge_failed++;
     if (peak > ms->peak_bytes) ms->peak_bytes = peak;
     if (peak > 1024 * 1024)
         sw_info("client %s: cross-shard merge held at most %zu KiB", c->addr, peak / 1024);
@@ -423,7 +422,7 @@ static void finish(sw_client *c)
     f->merge = NULL;
     sw_merge_spec_free(f->spec_owned);
     f->spec_owned = NULL;
-    f->active = false;
+    f->kind = SW_FAN_NONE;
 }
 
 static void pump(sw_client *c)
@@ -431,7 +430,7 @@ static void pump(sw_client *c)
     sw_fan *f = &c->fan;
     bool blocked[SW_MAX_NODES * 2];
     for (;;) {
-        if (!f->active || !f->merge || c->c.closing) return;
+        if (f->kind != SW_FAN_MERGE || c->c.closing) return;
         bool progress = false;
         for (int i = 0; i < f->n; i++) {
             sw_server *s = f->srv[i];
@@ -442,12 +441,12 @@ static void pump(sw_client *c)
             int r = take(c, s, &blocked[i]);
             if (r < 0 || c->c.closing) return;
             if (r > 0) progress = true;
-            if (!f->active || !f->merge) return;
+            if (f->kind != SW_FAN_MERGE) return;
         }
         if (c->c.out.writing) break;  /* the write callback pumps again */
         sw_wbuf *w = sw_out_gen(&c->c);
         size_t start = w->len;
-        if (!f->rows_done && !f->error_sent) {
+        if (!f->rows_done && f->failure == SW_FAN_FINE) {
             int rc = sw_merge_emit(f->merge, w, EMIT_CHUNK);
             if (rc == 1) f->rows_done = true;
             if (rc < 0) {
@@ -458,7 +457,7 @@ static void pump(sw_client *c)
         }
         if (w->len > start) progress = true;
         sw_out_gen_done(&c->c, start);
-        bool done = all_replied(c) && (f->rows_done || f->error_sent);
+        bool done = all_replied(c) && (f->rows_done || f->failure != SW_FAN_FINE);
         if (done) finish(c);
         if (sw_out_flush(&c->c) < 0) {
             sw_client_close(c, "write failed");
@@ -489,5 +488,5 @@ void sw_merged_server(sw_server *s)
 
 void sw_merged_drained(sw_client *c)
 {
-    if (c->fan.active && c->fan.merge) pump(c);
+    if (c->fan.kind == SW_FAN_MERGE) pump(c);
 }

@@ -123,10 +123,10 @@ void sw_client_run(sw_client *c)
     sw_iobuf *b = &c->c.in;
     c->stalled = false;
     /* A new transaction routes by the newest map. */
-    if (c->routed && c->n_links == 0 && c->txn_status == 'I' && !c->fan.active) c->router = sw_g.router;
+    if (c->routed && c->n_links == 0 && c->txn_status == 'I' && c->fan.kind == SW_FAN_NONE) c->router = sw_g.router;
     while (!c->c.closing && !c->c.paused) {
         if (c->state == SW_CLIENT_WAITING) return;
-        if (c->fan.active) { c->stalled = true; break; }
+        if (c->fan.kind != SW_FAN_NONE) { c->stalled = true; break; }
         if (c->held) {
             if (c->server && c->server->owed.n_proxy_parses > 0) break;
             c->held = false;

@@ -25,7 +25,7 @@ void sw_client_after_reply(sw_client *c)
         sw_client_process(c);  /* the Parses a held client waited for are confirmed */
         if (c->c.closing) return;
     }
-    if (c->fan.active || !sw_client_quiescent(c)) return;
+    if (c->fan.kind != SW_FAN_NONE || !sw_client_quiescent(c)) return;
     for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
         sw_server *ls = c->link[i];
         if (ls && c->c.out.writing && c->c.out.src == &ls->c) return;  /* after write_cb */
@@ -130,11 +130,11 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
         return;
     }
     if (!forward) return;
-    if (c->fan.active && c->fan.merge) {
+    if (c->fan.kind == SW_FAN_MERGE) {
         sw_merged_filter(c, s, type, p, total, mine);
         return;
     }
-    if (!c->fan.active || sw_fan_filter(c, s, type, p, total)) sw_out_src(&c->c, &s->c, p, total);
+    if (c->fan.kind == SW_FAN_NONE || sw_fan_filter(c, s, type, p, total)) sw_out_src(&c->c, &s->c, p, total);
 }
 
 void sw_server_relay(sw_server *s);
@@ -147,11 +147,11 @@ void sw_server_relay(sw_server *s)
         sw_copyin_server(s);  /* every target is read at once */
         return;
     }
-    if (c->fan.active && c->fan.merge) {
+    if (c->fan.kind == SW_FAN_MERGE) {
         sw_merged_server(s);  /* every target is read at once */
         return;
     }
-    if (c->fan.active && sw_fan_current(c) != s) {
+    if (c->fan.kind != SW_FAN_NONE && sw_fan_current(c) != s) {
         /* Another target is replying: this one waits its turn, unread. */
         sw_conn_read_stop(&s->c);
         sw_server *cur = sw_fan_current(c);
@@ -160,7 +160,7 @@ void sw_server_relay(sw_server *s)
         return;
     }
     while (!s->c.closing && !s->c.paused && s->client == c) {
-        if (c->fan.active && sw_fan_current(c) != s) break;
+        if (c->fan.kind != SW_FAN_NONE && sw_fan_current(c) != s) break;
         uint32_t avail = b->recv - b->parse;
         if (c->c.closing) break;
         if (!sw_out_room(&c->c)) break;
@@ -226,7 +226,7 @@ void sw_server_relay(sw_server *s)
         sw_server_close(s, "write to server failed");
         return;
     }
-    if (c->fan.active && sw_fan_current(c) != s && s->client == c) {
+    if (c->fan.kind != SW_FAN_NONE && sw_fan_current(c) != s && s->client == c) {
         /* This target is done: the next one's replies flow now. */
         sw_server *next = sw_fan_current(c);
         sw_conn_read_start(&next->c);

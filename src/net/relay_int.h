@@ -232,7 +232,7 @@ int sw_copy_start(sw_client *c, const sw_route_target *t, int n, const char *sql
 /* The current fan-out target, or NULL. */
 static inline sw_server *sw_fan_current(const sw_client *c)
 {
-    return c->fan.active ? c->fan.srv[c->fan.cur] : NULL;
+    return c->fan.kind != SW_FAN_NONE ? c->fan.srv[c->fan.cur] : NULL;
 }
 
 #endif

@@ -245,8 +245,8 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         }
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_fan_query(c, pl.t, pl.n, q.sql, q.len);
-        c->fan.copy_header = copy_header;
-        c->fan.copy_binary = copy_binary;
+        if (copy_to)
+            c->fan.copy = copy_binary ? SW_FAN_COPY_BINARY : copy_header ? SW_FAN_COPY_HEADER : SW_FAN_COPY_TEXT;
         break;
     }
     c->c.in.parse += total;
