@@ -304,6 +304,13 @@ typedef struct sw_fan {
 } sw_fan;
 typedef struct sw_copyin sw_copyin;
 
+/* Whether a logged-in client's messages are processed as they come. */
+typedef enum sw_client_flow {
+    SW_FLOW_RUN = 0,       /* yes */
+    SW_FLOW_STALLED,       /* the next one waits: for the linked servers' replies, a server or room */
+    SW_FLOW_HELD           /* stopped after a Sync until the Parses sent on demand before it are confirmed */
+} sw_client_flow;
+
 typedef enum sw_client_state {
     SW_CLIENT_STARTUP,     /* waiting for the startup packet */
     SW_CLIENT_AUTH,        /* password exchange in progress */
@@ -338,7 +345,7 @@ struct sw_client {
     bool route_kept;
     uint32_t route_at;     /* parse cursor it was made at (moves on compaction: routed again) */
     const sw_router *route_router;
-    bool stalled;          /* waiting for every linked server to finish replying */
+    sw_client_flow flow;   /* whether its messages are processed now (one setter: sw_client_set_flow) */
     sw_fan fan;
     struct sw_copyin *copyin; /* COPY FROM STDIN split over several shards (copyin.c) */
     int copy_key_pos;      /* COPY without a column list: key position + 1 once looked up */
@@ -368,7 +375,6 @@ struct sw_client {
     /* extended protocol */
     sw_map stmts;          /* sw_stmt_name_hash(name) -> sw_client_stmt */
     bool skip_until_sync;  /* after a proxy-generated error, drop until Sync */
-    bool held;             /* stopped after a Sync until on-demand Parses are confirmed */
     /* session state */
     sw_paramset startup;   /* from the startup packet: what RESET returns to */
     sw_paramset wanted;    /* committed session settings */

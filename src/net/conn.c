@@ -215,7 +215,7 @@ static void write_cb(uv_write_t *req, int status)
     if (!src && dst->kind == SW_CONN_SERVER && !dst->closing) {
         /* a COPY split over several shards waits for each target's room */
         sw_client *cl = ((sw_server *)dst)->client;
-        if (cl && cl->copyin && cl->stalled && !cl->c.closing) sw_client_process(cl);
+        if (cl && cl->copyin && cl->flow == SW_FLOW_STALLED && !cl->c.closing) sw_client_process(cl);
     }
     if (src && !src->closing) {
         /* The source may continue: read, and finish what it had buffered

@@ -491,7 +491,7 @@ void sw_copyin_server(sw_server *s)
         return;
     }
     /* a stalled client may go on (targets have room again) */
-    if (c->copyin && c->stalled) sw_client_process(c);
+    if (c->copyin && c->flow == SW_FLOW_STALLED) sw_client_process(c);
 }
 
 /* Whether every target can take more now. */

@@ -181,7 +181,7 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
         sw_owe(s, SW_OWE_SYNC, false);
         /* A later segment must not count on a Parse this one sent on
          * demand: an error here would make the server skip it. */
-        if (s->owed.n_proxy_parses > 0) c->held = true;
+        if (s->owed.n_proxy_parses > 0) sw_client_set_flow(c, SW_FLOW_HELD);
         break;
     case SW_FE_FUNCTION_CALL:
         fwd(c, p, total);

@@ -74,7 +74,7 @@ void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, con
     free(c->begin_sql);
     c->begin_sql = NULL;
     s->client = NULL;
-    c->held = false;
+    sw_client_set_flow(c, SW_FLOW_RUN);
     c->skip_until_sync = open;
     sw_sessops_clear(&c->pending);
     c->txn_failed = false;

@@ -64,8 +64,7 @@ void sw_client_unlink(sw_client *c, bool clean)
     }
     c->n_links = 0;
     c->server = NULL;
-    c->held = false;
-    c->stalled = false;
+    sw_client_set_flow(c, SW_FLOW_RUN);
     sw_merge_free(c->fan.merge);
     sw_merge_spec_free(c->fan.spec_owned);
     memset(&c->fan, 0, sizeof c->fan);

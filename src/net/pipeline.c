@@ -19,6 +19,16 @@
 
 #include "relay_int.h"
 
+static const char *const flow_names[] = {"run", "stalled", "held"};
+
+/* The only place a client's flow changes. */
+void sw_client_set_flow(sw_client *c, sw_client_flow f)
+{
+    if (c->flow == f) return;
+    sw_debug("client %s pid=%d: flow %s -> %s", c->addr, c->pid, flow_names[c->flow], flow_names[f]);
+    c->flow = f;
+}
+
 /* The first step of the loop: pass through the rest of a large
  * CopyData, frame the next message, close on Terminate or a bad length,
  * drop messages up to Sync after an error.  SW_FRAME_MSG leaves a header
@@ -121,15 +131,15 @@ static void flush_links(sw_client *c)
 void sw_client_run(sw_client *c)
 {
     sw_iobuf *b = &c->c.in;
-    c->stalled = false;
+    if (c->flow == SW_FLOW_STALLED) sw_client_set_flow(c, SW_FLOW_RUN);  /* whatever it waited for, try again */
     /* A new transaction routes by the newest map. */
     if (c->routed && c->n_links == 0 && c->txn_status == 'I' && c->fan.kind == SW_FAN_NONE) c->router = sw_g.router;
     while (!c->c.closing && !c->c.paused) {
         if (c->state == SW_CLIENT_WAITING) return;
-        if (c->fan.kind != SW_FAN_NONE) { c->stalled = true; break; }
-        if (c->held) {
+        if (c->fan.kind != SW_FAN_NONE) { sw_client_set_flow(c, SW_FLOW_STALLED); break; }
+        if (c->flow == SW_FLOW_HELD) {
             if (c->server && c->server->owed.n_proxy_parses > 0) break;
-            c->held = false;
+            sw_client_set_flow(c, SW_FLOW_RUN);
         }
         sw_server *s = c->server;
         uint32_t avail = b->recv - b->parse;
@@ -165,7 +175,7 @@ void sw_client_run(sw_client *c)
         if (c->copyin) {
             r = sw_copyin_client(c, h.type, p, h.total);
             if (r == SW_MSG_WAIT) {
-                c->stalled = true;
+                sw_client_set_flow(c, SW_FLOW_STALLED);
                 break;
             }
             continue;
@@ -175,11 +185,11 @@ void sw_client_run(sw_client *c)
         if (r == SW_MSG_CLOSED || c->c.closing) return;
         if (links_faulted(c)) return;
         if (r == SW_MSG_WAIT) {
-            if (c->state != SW_CLIENT_WAITING) c->stalled = true;
+            if (c->state != SW_CLIENT_WAITING) sw_client_set_flow(c, SW_FLOW_STALLED);
             break;
         }
         if (c->server) sw_emit_fakes(c->server);
-        if (c->held) break;
+        if (c->flow == SW_FLOW_HELD) break;
     }
     if (c->c.closing) return;
     if (b->done < b->parse && !input_referenced(c)) b->done = b->parse;
@@ -189,7 +199,7 @@ void sw_client_run(sw_client *c)
         sw_client_close(c, "write failed");
         return;
     }
-    if (c->copyin && c->stalled) {
+    if (c->copyin && c->flow == SW_FLOW_STALLED) {
         /* a COPY target cannot take more: the client waits, unread, until
          * the target's write completes */
         sw_conn_read_stop(&c->c);

@@ -21,7 +21,7 @@
  * idle, and let a stalled or held client go on. */
 void sw_client_after_reply(sw_client *c)
 {
-    if (c->held && c->server && c->server->owed.n_proxy_parses == 0 && !c->c.paused) {
+    if (c->flow == SW_FLOW_HELD && c->server && c->server->owed.n_proxy_parses == 0 && !c->c.paused) {
         sw_client_process(c);  /* the Parses a held client waited for are confirmed */
         if (c->c.closing) return;
     }
@@ -50,7 +50,7 @@ void sw_client_after_reply(sw_client *c)
         c->begin_sql = NULL;
         c->proxy_failed = false;
     }
-    if (c->c.in.recv > c->c.in.parse || c->stalled) sw_client_process(c);
+    if (c->c.in.recv > c->c.in.parse || c->flow == SW_FLOW_STALLED) sw_client_process(c);
 }
 
 /* A FATAL or PANIC error: the server is about to go away. */

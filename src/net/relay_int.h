@@ -34,6 +34,8 @@ enum { SW_FRAME_MSG = 0, SW_FRAME_AGAIN = 1, SW_FRAME_STOP = 2, SW_FRAME_CLOSED 
  * CopyData, close on Terminate or a bad length, drop messages up to Sync
  * after an error. */
 int sw_client_frame(sw_client *c, sw_msg_hdr *h);
+/* Set whether c's messages are processed now (the only setter). */
+void sw_client_set_flow(sw_client *c, sw_client_flow f);
 /* Process the client's buffered messages (logged-in clients). */
 void sw_client_run(sw_client *c);
 

@@ -745,7 +745,7 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
     case SW_FE_SYNC:
         c->skip_until_sync = false;
         sw_owe(s, SW_OWE_SYNC, false);
-        if (s->owed.n_proxy_parses > 0) c->held = true;
+        if (s->owed.n_proxy_parses > 0) sw_client_set_flow(c, SW_FLOW_HELD);
         break;
     case SW_FE_FUNCTION_CALL: sw_owe(s, SW_OWE_FUNCTION, false); break;
     case SW_FE_COPY_DONE:
