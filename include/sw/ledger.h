@@ -85,14 +85,15 @@ typedef enum sw_reply_verdict {
 } sw_reply_verdict;
 
 typedef struct sw_reply {
-    sw_reply_verdict verdict;
+    uint8_t verdict;       /* sw_reply_verdict */
     uint8_t kind;          /* the entry it belongs to */
     uint8_t owner;
     bool error;            /* an ErrorResponse that ends or fails the entry */
-    uint64_t stmt_id, name_hash; /* of that entry */
 } sw_reply;
 
-/* Empty ledger; retire (may be NULL) hears of every entry that leaves. */
+/* Empty ledger; retire (may be NULL) hears of every entry that leaves
+ * without its full answer (FAILED, SKIPPED, ABSORBED, LOST): answered ones
+ * leave silently, the common case costs no call. */
 void sw_ledger_init(sw_ledger *l, sw_ledger_retire_fn retire, void *ctx);
 /* Free everything; entries still owed retire as LOST. */
 void sw_ledger_free(sw_ledger *l);
@@ -111,10 +112,27 @@ void sw_ledger_copy_end(sw_ledger *l);
 /* Consume one server message of type `type`.  FAKE entries must be taken
  * off the head first (sw_ledger_fake): a reply with a FAKE at the head is
  * BAD. */
-sw_reply sw_ledger_reply(sw_ledger *l, uint8_t type);
+sw_reply sw_ledger_reply_slow(sw_ledger *l, uint8_t type);
+static inline sw_reply sw_ledger_reply(sw_ledger *l, uint8_t type)
+{
+    /* Rows and results inside a running Query or Execute: most replies. */
+    if (l->count) {
+        const sw_owed *e = &l->items[l->head];
+        if (e->phase == 0 && ((e->kind == SW_OWE_QUERY && (type == 'D' || type == 'T' || type == 'C')) ||
+                              (e->kind == SW_OWE_EXECUTE && type == 'D'))) {
+            sw_reply r = {.verdict = SW_REPLY_PART, .kind = e->kind, .owner = e->owner, .error = false};
+            return r;
+        }
+    }
+    return sw_ledger_reply_slow(l, type);
+}
 
 /* The FAKE entry at the head, or NULL; sw_ledger_pop_fake retires it. */
-sw_owed *sw_ledger_fake(sw_ledger *l);
+static inline sw_owed *sw_ledger_fake(sw_ledger *l)
+{
+    sw_owed *e = l->count ? &l->items[l->head] : NULL;
+    return e && e->kind == SW_OWE_FAKE ? e : NULL;
+}
 void sw_ledger_pop_fake(sw_ledger *l);
 
 /* Nothing owed and the server not skipping or in COPY: it may be reused. */

@@ -338,6 +338,7 @@ struct sw_client {
     sw_router *router;     /* shard map of the current transaction: a reload applies from the next one */
     sw_server *link[SW_MAX_NODES]; /* servers held in this transaction, by node */
     int n_links;
+    uint64_t link_mask;    /* bit i: link[i] is held (SW_MAX_NODES is 64) */
     int want_node;         /* node a server is being acquired for */
     /* The router's answer for the statement at the parse cursor, kept while
      * it waits for quiet, a server or room: routed once, not again. */

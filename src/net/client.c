@@ -137,8 +137,8 @@ void sw_client_close(sw_client *c, const char *why)
      * queued writes, so try once synchronously first. */
     sw_out_flush(&c->c);
     sw_conn_forget_src(&c->c);
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
-        if (c->link[i]) sw_conn_detach_input(&c->c, &c->link[i]->c);
+    sw_server *ls;
+    SW_EACH_LINK(c, m, ls) sw_conn_detach_input(&c->c, &ls->c);
     if (c->server && c->server->client == c) sw_conn_detach_input(&c->c, &c->server->c);
     sw_client_unlink(c, !c->c.stream_left);
     if (c->key) sw_map_del(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key);
@@ -374,10 +374,9 @@ static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len
         sw_client *target = len >= 16 ? sw_client_by_key((int32_t)sw_be32(pkt + 8), (int32_t)sw_be32(pkt + 12)) : NULL;
         if (target && target->routed) {
             sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
-            for (int i = 0; i < SW_MAX_NODES && target->n_links; i++) {
-                sw_server *ls = target->link[i];
-                if (ls && !sw_ledger_quiet(&ls->owed)) sw_cancel_forward(ls);
-            }
+            sw_server *ls;
+            SW_EACH_LINK(target, m, ls)
+                if (!sw_ledger_quiet(&ls->owed)) sw_cancel_forward(ls);
         } else if (target && target->server) {
             sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
             sw_cancel_forward(target->server);

@@ -44,8 +44,9 @@ static sw_server *owing_server(sw_client *c, sw_server *s)
     if (sw_ledger_owes_client(&s->owed)) return s;
     for (int i = 0; i < c->fan.n && c->fan.kind != SW_FAN_NONE; i++)
         if (c->fan.srv[i] && sw_ledger_owes_client(&c->fan.srv[i]->owed)) return c->fan.srv[i];
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
-        if (c->link[i] && sw_ledger_owes_client(&c->link[i]->owed)) return c->link[i];
+    sw_server *ls;
+    SW_EACH_LINK(c, m, ls)
+        if (sw_ledger_owes_client(&ls->owed)) return ls;
     if (c->server && sw_ledger_owes_client(&c->server->owed)) return c->server;
     return NULL;
 }

@@ -18,12 +18,9 @@
 bool sw_client_quiescent(const sw_client *c)
 {
     if (c->fan.kind != SW_FAN_NONE) return false;
-    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
-        sw_server *s = c->link[i];
-        if (!s) continue;
-        seen++;
+    sw_server *s;
+    SW_EACH_LINK(c, m, s)
         if (!sw_ledger_quiet(&s->owed) || s->c.stream_left) return false;
-    }
     return true;
 }
 
@@ -52,22 +49,23 @@ void sw_client_unlink(sw_client *c, bool clean)
         login->client = NULL;
         sw_pool_release(login, clean && login->txn_status == 'I' && sw_ledger_quiet(&login->owed));
     }
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
-        sw_server *s = c->link[i];
-        if (!s) continue;
-        c->link[i] = NULL;
-        c->n_links--;
+    sw_server *s;
+    SW_EACH_LINK(c, m, s) {
+        c->link[__builtin_ctzll(m)] = NULL;
         s->client = NULL;
         if (!s->c.reading && !s->c.closing) sw_conn_read_start(&s->c);
         bool ok = clean && s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && !s->c.stream_left;
         sw_pool_release(s, ok);
     }
     c->n_links = 0;
+    c->link_mask = 0;
     c->server = NULL;
     sw_client_set_flow(c, SW_FLOW_RUN);
-    sw_merge_free(c->fan.merge);
-    sw_merge_spec_free(c->fan.spec_owned);
-    memset(&c->fan, 0, sizeof c->fan);
+    if (c->fan.kind != SW_FAN_NONE || c->fan.merge || c->fan.spec_owned || c->fan.n) {
+        sw_merge_free(c->fan.merge);
+        sw_merge_spec_free(c->fan.spec_owned);
+        memset(&c->fan, 0, sizeof c->fan);  /* 1.3 kB: only when a fan-out was begun */
+    }
     sw_copyin_free(c->copyin);
     c->copyin = NULL;
     if (c->state == SW_CLIENT_ACTIVE) sw_client_set_state(c, SW_CLIENT_IDLE);
@@ -89,6 +87,7 @@ void sw_client_linked(sw_client *c, sw_server *s)
     if (node < 0 || node >= SW_MAX_NODES) node = 0;
     if (!c->link[node]) c->n_links++;
     c->link[node] = s;
+    c->link_mask |= (uint64_t)1 << node;
     c->server = s;
     s->client = c;
     sw_settings_sync(c, s);
@@ -104,13 +103,20 @@ bool sw_client_use_node(sw_client *c, int node)
         c->server = c->link[node];
         return true;
     }
+    if (c->terminate_after_txn && c->n_links == 0) {
+        /* shutting down: no new transaction starts */
+        sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);
+        sw_client_close(c, NULL);
+        return false;
+    }
     if (!c->conf_user) c->conf_user = sw_conf_user_find(sw_g.conf, c->user);
     if (!c->conf_user) {
         sw_client_error(c, "FATAL", "28000", "role no longer exists in the configuration", NULL);
         sw_client_close(c, NULL);
         return false;
     }
-    sw_pool *p = sw_pool_get(node, c->conf_user);
+    /* The pool of the last node asked for is the common case: no lookup. */
+    sw_pool *p = c->pool && !c->pool->stale && c->pool->node_index == node ? c->pool : sw_pool_get(node, c->conf_user);
     if (!p) {
         sw_client_error(c, "ERROR", "53200", "out of memory", NULL);
         return false;
@@ -147,8 +153,8 @@ bool sw_client_refresh_conf(sw_client *c)
 int sw_link_targets(sw_client *c, sw_route_target *t, int max)
 {
     int n = 0;
-    for (int i = 0; i < SW_MAX_NODES && n < max; i++)
-        if (c->link[i]) t[n++] = (sw_route_target){.node = i, .sql = NULL};
+    for (uint64_t m = c->link_mask; m && n < max; m &= m - 1)
+        t[n++] = (sw_route_target){.node = __builtin_ctzll(m), .sql = NULL};
     return n;
 }
 
@@ -156,8 +162,7 @@ int sw_link_targets(sw_client *c, sw_route_target *t, int max)
 int sw_client_any_node(sw_client *c)
 {
     if (c->server) return c->server->pool->node_index;
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
-        if (c->link[i]) return i;
+    if (c->link_mask) return __builtin_ctzll(c->link_mask);
     return c->node_index;
 }
 

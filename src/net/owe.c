@@ -36,9 +36,9 @@ void sw_server_fault(sw_server *s, const char *sqlstate, const char *msg)
     snprintf(s->fault_msg, sizeof s->fault_msg, "%s", msg);
 }
 
-bool sw_server_check_fault(sw_server *s)
+bool sw_server_close_faulted(sw_server *s)
 {
-    if (!s || !s->faulted || s->c.closing) return false;
+    if (s->c.closing) return false;
     char msg[sizeof s->fault_msg];
     char state[6];
     memcpy(msg, s->fault_msg, sizeof msg);
@@ -60,7 +60,7 @@ bool sw_owe_stmt(sw_server *s, sw_owe_kind kind, bool hidden, uint64_t stmt_id, 
 bool sw_owe(sw_server *s, sw_owe_kind kind, bool hidden) { return sw_owe_stmt(s, kind, hidden, 0, 0); }
 
 /* Emit the fake replies now at the head of the ledger. */
-void sw_emit_fakes(sw_server *s)
+void sw_emit_fakes_now(sw_server *s)
 {
     sw_client *c = s->client;
     sw_owed *e;

@@ -85,8 +85,10 @@ int sw_client_frame(sw_client *c, sw_msg_hdr *h)
 static bool links_faulted(sw_client *c)
 {
     if (sw_server_check_fault(c->server)) return true;
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++)
-        if (sw_server_check_fault(c->link[i])) return true;
+    if (c->n_links <= 1) return false;  /* c->server is the one */
+    sw_server *s;
+    SW_EACH_LINK(c, m, s)
+        if (sw_server_check_fault(s)) return true;
     return false;
 }
 
@@ -95,33 +97,25 @@ static bool links_faulted(sw_client *c)
  * wherever they would have been routed. */
 static bool batch_failed(const sw_client *c)
 {
-    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
-        const sw_server *s = c->link[i];
-        if (!s) continue;
-        seen++;
+    sw_server *s;
+    SW_EACH_LINK(c, m, s)
         if (s->owed.skipping) return true;
-    }
     return false;
 }
 
 /* Whether anything in flight to a linked server still points into c's buffer. */
 static bool input_referenced(const sw_client *c)
 {
-    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
-        sw_server *s = c->link[i];
-        if (!s) continue;
-        seen++;
+    sw_server *s;
+    SW_EACH_LINK(c, m, s)
         if (s->c.out.src == &c->c && (s->c.out.writing || s->c.out.nparts > 0)) return true;
-    }
     return false;
 }
 
 static void flush_links(sw_client *c)
 {
-    for (int i = 0, seen = 0; seen < c->n_links && i < SW_MAX_NODES; i++) {
-        sw_server *s = c->link[i];
-        if (!s) continue;
-        seen++;
+    sw_server *s;
+    SW_EACH_LINK(c, m, s) {
         if (s->c.out.nparts > 0 && !s->c.out.writing && sw_out_flush(&s->c) < 0)
             sw_server_close(s, "write to server failed");
         if (c->c.closing) return;
@@ -148,7 +142,7 @@ void sw_client_run(sw_client *c)
         if (fr == SW_FRAME_CLOSED) return;
         if (fr == SW_FRAME_STOP) break;
         if (fr == SW_FRAME_AGAIN) continue;
-        if (h.type != SW_FE_SYNC && !c->copyin && batch_failed(c)) {
+        if (c->routed && h.type != SW_FE_SYNC && !c->copyin && batch_failed(c)) {
             c->skip_until_sync = true;  /* the next frame drops it */
             continue;
         }

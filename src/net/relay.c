@@ -26,16 +26,15 @@ void sw_client_after_reply(sw_client *c)
         if (c->c.closing) return;
     }
     if (c->fan.kind != SW_FAN_NONE || !sw_client_quiescent(c)) return;
-    for (int i = 0; i < SW_MAX_NODES && c->n_links; i++) {
-        sw_server *ls = c->link[i];
-        if (ls && c->c.out.writing && c->c.out.src == &ls->c) return;  /* after write_cb */
-    }
+    sw_server *ls;
+    SW_EACH_LINK(c, m, ls)
+        if (c->c.out.writing && c->c.out.src == &ls->c) return;  /* after write_cb */
     if (c->c.stream_left && !c->c.stream_drop) return;
     bool session = c->pool && c->pool->mode == SW_POOL_SESSION;
     if (c->txn_status == 'I' && c->n_links > 0) {
         bool idle = true;
-        for (int i = 0; i < SW_MAX_NODES && idle; i++)
-            if (c->link[i] && c->link[i]->txn_status != 'I') idle = false;
+        SW_EACH_LINK(c, m, ls)
+            if (ls->txn_status != 'I') idle = false;
         if (idle && (!session || c->terminate_after_txn)) {
             sw_client_unlink(c, true);
             if (c->terminate_after_txn) {

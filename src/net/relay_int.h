@@ -52,6 +52,11 @@ sw_route_in sw_client_route_in(sw_client *c);
 
 /* ---------------------------------------------------------------- link.c */
 
+/* Each server c holds, s set to it: SW_EACH_LINK(c, m, s) { ... }; safe
+ * against unlinking inside (m is a copy of the link mask). */
+#define SW_EACH_LINK(c, m, s) \
+    for (uint64_t m = (c)->link_mask; m && (((s) = (c)->link[__builtin_ctzll(m)]), 1); m &= m - 1)
+
 /* A server linked for c: record it, bring its settings in line and replay
  * the open transaction. */
 void sw_client_linked(sw_client *c, sw_server *s);
@@ -125,7 +130,11 @@ bool sw_owe_stmt(sw_server *s, sw_owe_kind kind, bool hidden, uint64_t stmt_id, 
  * first reason wins); sw_server_check_fault closes it, telling its client. */
 void sw_server_fault(sw_server *s, const char *sqlstate, const char *msg);
 /* Close s if it is faulted; true when it was. */
-bool sw_server_check_fault(sw_server *s);
+bool sw_server_close_faulted(sw_server *s);
+static inline bool sw_server_check_fault(sw_server *s)
+{
+    return s && s->faulted && sw_server_close_faulted(s);
+}
 /* The ledger's retire callback (server.c sets it up). */
 void sw_server_retire_cb(void *ctx, const sw_owed *e, sw_retire how);
 /* Fake replies emitted in order with s's real ones; a named one is a
@@ -135,7 +144,11 @@ void sw_push_fake(sw_server *s, uint8_t type);
 void sw_push_fake_named(sw_server *s, uint8_t type, uint64_t name_hash, uint64_t stmt_id);
 /* An error for c's current server batch; drops the client's input to Sync. */
 void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg);
-void sw_emit_fakes(sw_server *s);
+void sw_emit_fakes_now(sw_server *s);
+static inline void sw_emit_fakes(sw_server *s)
+{
+    if (sw_ledger_fake(&s->owed)) sw_emit_fakes_now(s);
+}
 /* Prepare st on s (hidden Parse) unless it is there. */
 void sw_ensure_prepared(sw_server *s, sw_stmt *st);
 

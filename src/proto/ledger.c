@@ -44,9 +44,11 @@ void sw_ledger_init(sw_ledger *l, sw_ledger_retire_fn retire, void *ctx)
 static void tell(sw_ledger *l, sw_owed *e, sw_retire how, bool queued)
 {
     if (queued && e->kind == SW_OWE_PARSE && e->owner == SW_OWNER_PROXY) l->n_proxy_parses--;
-    if (e->kind != SW_OWE_GONE && l->retire) l->retire(l->ctx, e, how);
-    free(e->error);
-    e->error = NULL;
+    if (how != SW_RETIRE_OK && e->kind != SW_OWE_GONE && l->retire) l->retire(l->ctx, e, how);
+    if (e->error) {
+        free(e->error);
+        e->error = NULL;
+    }
 }
 
 /* Retire the head entry, then any absorbed entries it uncovers. */
@@ -167,8 +169,7 @@ static bool enter_copy_in(sw_ledger *l)
 
 static sw_reply verdict(const sw_owed *e, sw_reply_verdict v, bool error)
 {
-    sw_reply r = {.verdict = v, .kind = e->kind, .owner = e->owner, .error = error,
-                  .stmt_id = e->stmt_id, .name_hash = e->name_hash};
+    sw_reply r = {.verdict = (uint8_t)v, .kind = e->kind, .owner = e->owner, .error = error};
     return r;
 }
 
@@ -225,7 +226,7 @@ static bool copy_step(sw_ledger *l, sw_owed *e, uint8_t type, sw_reply *r)
     return false;
 }
 
-sw_reply sw_ledger_reply(sw_ledger *l, uint8_t type)
+sw_reply sw_ledger_reply_slow(sw_ledger *l, uint8_t type)
 {
     if (type == 'N' || type == 'S' || type == 'A') {
         sw_reply r = {.verdict = SW_REPLY_ASYNC};
@@ -257,6 +258,7 @@ sw_reply sw_ledger_reply(sw_ledger *l, uint8_t type)
         if (type == 'E') return fail_extended(l);
         return bad();
     case SW_OWE_EXECUTE:
+        if (type == 'D' && e->phase == PH_START) return part(e, PH_START, false);  /* the common case */
         if (type == 'E') return fail_extended(l);
         if (copy_step(l, e, type, &r)) return r;
         if (e->phase == PH_COPYIN) return type == 'C' ? last(l, SW_RETIRE_OK, false) : bad();
@@ -269,6 +271,8 @@ sw_reply sw_ledger_reply(sw_ledger *l, uint8_t type)
         if (type == 'E' && e->phase == PH_START) return part(e, PH_FAILED, true);  /* the commit failed */
         return bad();
     case SW_OWE_QUERY:
+        if (e->phase == PH_START && (type == 'T' || type == 'D' || type == 'C'))
+            return part(e, PH_START, false);  /* the common case */
         if (e->phase == PH_FAILED) return type == 'Z' ? last(l, SW_RETIRE_FAILED, false) : bad();
         if (type == 'E') {
             if (l->absorbing) l->absorbing = false;
@@ -291,12 +295,6 @@ sw_reply sw_ledger_reply(sw_ledger *l, uint8_t type)
     default:
         return bad();
     }
-}
-
-sw_owed *sw_ledger_fake(sw_ledger *l)
-{
-    sw_owed *e = head(l);
-    return e && e->kind == SW_OWE_FAKE ? e : NULL;
 }
 
 void sw_ledger_pop_fake(sw_ledger *l)
