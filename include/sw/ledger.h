@@ -39,7 +39,14 @@ typedef enum sw_owe_kind {
 } sw_owe_kind;
 
 /* Who the replies belong to. */
-typedef enum sw_owner { SW_OWNER_CLIENT, SW_OWNER_PROXY } sw_owner;
+typedef enum sw_owner {
+    SW_OWNER_CLIENT,
+    SW_OWNER_PROXY,        /* shardwire's own request (settings, BEGIN replay, Parse) */
+    SW_OWNER_ABORT         /* shardwire's Query that must fail, aborting the
+                            * server's transaction as the client's failed
+                            * request would have: ReadyForQuery without an
+                            * error first is a violation */
+} sw_owner;
 
 /* How an entry left the ledger. */
 typedef enum sw_retire {
@@ -72,6 +79,9 @@ typedef struct sw_ledger {
     uint8_t n_copy_ends;
     uint32_t copy_end[8];  /* seq positions where the client ended a COPY */
     int n_proxy_parses;    /* injected Parses not yet answered */
+    int n_ready;           /* Syncs, Queries, FunctionCalls owed: ReadyForQuery still to come */
+    bool past_ready;       /* requests were answered since the last ReadyForQuery (a Flush):
+                            * its transaction status is stale */
     sw_ledger_retire_fn retire;
     void *ctx;
 } sw_ledger;
@@ -143,6 +153,12 @@ static inline bool sw_ledger_quiet(const sw_ledger *l)
 /* The server owes replies it can send without hearing from the client
  * again: something is owed and the server is not waiting for COPY data. */
 bool sw_ledger_server_busy(const sw_ledger *l);
+/* Nothing owed, and the last thing the server said was ReadyForQuery: its
+ * status is current, the connection may be given back. */
+static inline bool sw_ledger_at_rest(const sw_ledger *l)
+{
+    return sw_ledger_quiet(l) && !l->past_ready;
+}
 /* Anything owed to the client (not only to shardwire)? */
 bool sw_ledger_owes_client(const sw_ledger *l);
 

@@ -131,6 +131,8 @@ typedef struct sw_client_stmt {
 
 /* Register (or find) the statement for a Parse; takes a reference. */
 sw_stmt *sw_stmt_intern(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types);
+/* The id a statement of this text and types has (registered or not). */
+uint64_t sw_stmt_id_of(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types);
 /* Drop a reference; frees the statement at zero. */
 void sw_stmt_release(sw_stmt *s);
 /* Hash of a client statement name, the key of sw_client.stmts. */
@@ -375,6 +377,8 @@ struct sw_client {
     int32_t pid, key;
     /* extended protocol */
     sw_map stmts;          /* sw_stmt_name_hash(name) -> sw_client_stmt */
+    sw_server *unnamed_at; /* one-node databases: the server its unnamed statement was parsed on
+                            * in this link; any other server's belongs to someone else */
     bool skip_until_sync;  /* after a proxy-generated error, drop until Sync */
     /* session state */
     sw_paramset startup;   /* from the startup packet: what RESET returns to */

@@ -164,7 +164,7 @@ void sw_client_drain_all(void)
     for (sw_client *c = sw_g.clients; c; c = next) {
         next = c->next;
         bool busy = c->routed ? (c->n_links > 0 || c->txn_status != 'I')
-                              : c->server && (c->server->txn_status != 'I' || !sw_ledger_quiet(&c->server->owed));
+                              : c->server && (c->server->txn_status != 'I' || !sw_ledger_at_rest(&c->server->owed));
         if (busy) {
             c->terminate_after_txn = true;
         } else {

@@ -33,13 +33,14 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     }
     if (!m.name[0]) {  /* the unnamed statement lives on the server only */
         fwd(c, p, total);
-        sw_owe(s, SW_OWE_PARSE, false);
+        c->unnamed_at = s;
+        sw_owe_stmt(s, SW_OWE_PARSE, false, 0, sw_stmt_name_hash(""));
         return;
     }
-    char msg[160];
-    if (sw_client_stmt_find(c, m.name)) {
-        snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
-        sw_push_fake_error(c, "42P05", msg);
+    char msg[300], state[6];
+    bool taken = sw_client_stmt_find(c, m.name) != NULL;
+    if ((taken || c->txn_status == 'E') && sw_parse_refused(c, &m, taken, state, msg, sizeof msg)) {
+        sw_push_fake_error(c, state, msg);  /* what the server would say, in its order */
         return;
     }
     sw_stmt *st = sw_client_stmt_add(c, m.name, m.query, m.query_len, m.nparams, m.param_types);
@@ -77,6 +78,10 @@ static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
         return;
     }
     if (!m.stmt[0]) {
+        if (c->unnamed_at != s) {  /* none of this client's here: never another client's */
+            sw_push_fake_error(c, "26000", "unnamed prepared statement does not exist");
+            return;
+        }
         fwd(c, p, total);
         sw_owe(s, SW_OWE_BIND, false);
         return;
@@ -112,6 +117,12 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     }
     sw_owe_kind kind = type == SW_FE_CLOSE ? SW_OWE_CLOSE
                      : m.kind == 'S' ? SW_OWE_DESCRIBE_STMT : SW_OWE_DESCRIBE_PORTAL;
+    if (m.kind == 'S' && !m.name[0] && c->unnamed_at != s) {
+        /* another client's unnamed statement, if any: not this one's */
+        if (type == SW_FE_CLOSE) sw_push_fake(s, SW_BE_CLOSE_COMPLETE);
+        else sw_push_fake_error(c, "26000", "unnamed prepared statement does not exist");
+        return;
+    }
     if (m.kind != 'S' || !m.name[0]) {
         fwd(c, p, total);
         sw_owe(s, kind, false);
@@ -137,6 +148,15 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
 }
 
+/* A named Parse shardwire answers itself (the server has the statement). */
+static bool answered_here(sw_client *c, sw_server *s, const uint8_t *p, uint32_t total)
+{
+    sw_parse_msg m;
+    if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || !m.name[0]) return false;
+    if (sw_client_stmt_find(c, m.name)) return true;  /* refused here */
+    return sw_map_get(&s->stmts, sw_stmt_id_of(m.query, m.query_len, m.nparams, m.param_types)) != NULL;
+}
+
 int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
     sw_iobuf *b = &c->c.in;
@@ -154,6 +174,8 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
         s = c->server;
     }
     if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
+    if (type == SW_FE_PARSE && s->owed.n_ready > 0 && answered_here(c, s, p, total))
+        return SW_MSG_WAIT;  /* its answer depends on the transaction state the pending replies tell */
     b->parse += total;
     switch (type) {
     case SW_FE_QUERY: {

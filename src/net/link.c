@@ -47,18 +47,19 @@ void sw_client_unlink(sw_client *c, bool clean)
         /* The server that served the login, never entered as a link. */
         c->server = NULL;
         login->client = NULL;
-        sw_pool_release(login, clean && login->txn_status == 'I' && sw_ledger_quiet(&login->owed));
+        sw_pool_release(login, clean && login->txn_status == 'I' && sw_ledger_at_rest(&login->owed));
     }
     sw_server *s;
     SW_EACH_LINK(c, m, s) {
         c->link[__builtin_ctzll(m)] = NULL;
         s->client = NULL;
         if (!s->c.reading && !s->c.closing) sw_conn_read_start(&s->c);
-        bool ok = clean && s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && !s->c.stream_left;
+        bool ok = clean && s->txn_status == 'I' && sw_ledger_at_rest(&s->owed) && !s->c.stream_left;
         sw_pool_release(s, ok);
     }
     c->n_links = 0;
     c->link_mask = 0;
+    c->unnamed_at = NULL;
     c->server = NULL;
     sw_client_set_flow(c, SW_FLOW_RUN);
     if (c->fan.kind != SW_FAN_NONE || c->fan.merge || c->fan.spec_owned || c->fan.n) {

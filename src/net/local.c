@@ -70,6 +70,8 @@ void sw_ext_error(sw_client *c, const char *sqlstate, const char *msg)
         sw_build_error(w, 'E', "ERROR", sqlstate, msg, NULL, NULL);
         sw_out_gen_done(&c->c, start);
         c->skip_until_sync = true;
+        /* a transaction open on the server fails with the request */
+        if (c->server && c->server->txn_status != 'I') sw_server_fail_batch(c->server);
     }
     if (c->txn_status != 'I') c->proxy_failed = true;
 }
@@ -154,9 +156,9 @@ bool sw_local_between_txns(sw_client *c, uint8_t type, const uint8_t *p, uint32_
         if (sw_parse_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &m) < 0 || !m.name[0]) return false;
         w = sw_out_gen(&c->c);
         start = w->len;
-        if (sw_client_stmt_find(c, m.name)) {
-            snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
-            sw_build_error(w, 'E', "ERROR", "42P05", msg, NULL, NULL);
+        char state[6];
+        if (sw_client_stmt_find(c, m.name) && sw_parse_refused(c, &m, true, state, msg, sizeof msg)) {
+            sw_build_error(w, 'E', "ERROR", state, msg, NULL, NULL);
             c->skip_until_sync = true;
         } else {
             PgQueryParseResult r = pg_query_parse(m.query);
@@ -201,19 +203,54 @@ bool sw_local_between_txns(sw_client *c, uint8_t type, const uint8_t *p, uint32_
  * what PostgreSQL accepts in a failed transaction. */
 static bool is_txn_exit(const char *sql, bool *commit)
 {
+    return sw_sql_txn_exit(sql, commit, false);
+}
+
+bool sw_sql_txn_exit(const char *sql, bool *commit, bool also_savepoint)
+{
     PgQueryParseResult r = pg_query_parse(sql);
     bool yes = false;
+    *commit = false;
     if (!r.error && r.parse_tree) {
         const char *t = r.parse_tree;
         const char *first = strstr(t, "\"stmt\":");
         bool one = first && !strstr(first + 7, "\"stmt\":");
         bool c = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_COMMIT\"") != NULL;
         bool rb = strstr(t, "\"TransactionStmt\":{\"kind\":\"TRANS_STMT_ROLLBACK\"") != NULL;
-        yes = one && (c || rb);
+        bool more = also_savepoint && (strstr(t, "\"kind\":\"TRANS_STMT_ROLLBACK_TO\"") ||
+                                       strstr(t, "\"kind\":\"TRANS_STMT_PREPARE\""));
+        yes = one && (c || rb || more);
         *commit = c;
     }
     pg_query_free_parse_result(r);
     return yes;
+}
+
+bool sw_parse_refused(const sw_client *c, const sw_parse_msg *m, bool name_taken, char state[6], char *msg,
+                      size_t msgsz)
+{
+    if (name_taken) {
+        PgQueryParseResult r = pg_query_parse(m->query);
+        bool bad = r.error != NULL;
+        if (bad) {
+            memcpy(state, "42601", 6);
+            snprintf(msg, msgsz, "%s", r.error->message);
+        }
+        pg_query_free_parse_result(r);
+        if (bad) return true;
+    }
+    bool commit;
+    if (c->txn_status == 'E' && !sw_sql_txn_exit(m->query, &commit, true)) {
+        memcpy(state, "25P02", 6);
+        snprintf(msg, msgsz, "current transaction is aborted, commands ignored until end of transaction block");
+        return true;
+    }
+    if (name_taken) {
+        memcpy(state, "42P05", 6);
+        snprintf(msg, msgsz, "prepared statement \"%s\" already exists", m->name);
+        return true;
+    }
+    return false;
 }
 
 /* The client's transaction failed under it (its server died): until it

@@ -25,7 +25,13 @@ void sw_server_retire_cb(void *ctx, const sw_owed *e, sw_retire how)
     if (how == SW_RETIRE_OK || how == SW_RETIRE_ABSORBED) return;
     bool creates = e->kind == SW_OWE_PARSE || (e->kind == SW_OWE_FAKE && e->fake_type == SW_BE_PARSE_COMPLETE);
     if (e->kind == SW_OWE_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
-    if (creates && e->name_hash && s->client) sw_client_stmt_drop_id(s->client, e->name_hash, e->stmt_id);
+    if (creates && e->name_hash && s->client) {
+        if (e->kind == SW_OWE_PARSE && !e->stmt_id) {
+            if (s->client->unnamed_at == s) s->client->unnamed_at = NULL;  /* its unnamed Parse failed */
+        } else {
+            sw_client_stmt_drop_id(s->client, e->name_hash, e->stmt_id);
+        }
+    }
 }
 
 void sw_server_fault(sw_server *s, const char *sqlstate, const char *msg)
@@ -94,6 +100,21 @@ void sw_push_fake(sw_server *s, uint8_t type) { sw_push_fake_named(s, type, 0, 0
 /* A proxy-detected error in the middle of an extended-protocol batch: the
  * client sees it in order, then everything up to its Sync is dropped, as
  * PostgreSQL would. */
+void sw_server_fail_batch(sw_server *s)
+{
+    if (s->owed.skipping) return;  /* the server failed it already */
+    /* A plain cast error, its text in the server's log for the operator.
+     * (Not a PL/pgSQL RAISE: PostgreSQL 15 was seen to crash on an
+     * Execute of a closed unnamed portal after one, in a failed transaction.) */
+    static const char abort_sql[] = "SELECT 'shardwire failed this request batch'::int";
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_build_query(w, abort_sql, sizeof abort_sql - 1);
+    sw_out_gen_done(&s->c, start);
+    sw_owed e = {.kind = SW_OWE_QUERY, .owner = SW_OWNER_ABORT};
+    if (sw_ledger_push(&s->owed, &e) < 0) sw_server_fault(s, "53200", "out of memory");
+}
+
 void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
 {
     sw_server *s = c->server;
@@ -107,6 +128,7 @@ void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
     memcpy(e.error, sqlstate, a + 1);
     memcpy(e.error + a + 1, msg, b + 1);
     if (sw_ledger_push(&s->owed, &e) < 0) sw_server_fault(s, "53200", "out of memory");
+    sw_server_fail_batch(s);
 }
 
 /* Make sure the statement exists on the server, preparing it (hidden) first

@@ -63,6 +63,12 @@ int sw_client_frame(sw_client *c, sw_msg_hdr *h)
     }
     if (rc == 0) return SW_FRAME_STOP;
     if (h->type == SW_FE_TERMINATE) {
+        /* PostgreSQL answers everything sent before it, then goes: the
+         * Terminate waits until the linked servers owe nothing more. */
+        sw_server *ls;
+        SW_EACH_LINK(c, m, ls)
+            if (sw_ledger_server_busy(&ls->owed) || ls->c.stream_left) return SW_FRAME_STOP;
+        if (c->fan.kind != SW_FAN_NONE) return SW_FRAME_STOP;
         sw_client_close(c, NULL);
         return SW_FRAME_CLOSED;
     }
@@ -162,7 +168,7 @@ void sw_client_run(sw_client *c)
             }
             break;
         }
-        if (s && s->applied.fp != c->wanted.fp && s->txn_status == 'I' && sw_ledger_quiet(&s->owed))
+        if (s && s->applied.fp != c->wanted.fp && s->txn_status == 'I' && sw_ledger_at_rest(&s->owed))
             sw_settings_sync(c, s);  /* settings changed between transactions (RESET) */
         const uint8_t *p = b->data + b->parse;
         int r;

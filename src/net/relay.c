@@ -25,7 +25,17 @@ void sw_client_after_reply(sw_client *c)
         sw_client_process(c);  /* the Parses a held client waited for are confirmed */
         if (c->c.closing) return;
     }
-    if (c->fan.kind != SW_FAN_NONE || !sw_client_quiescent(c)) return;
+    if (c->fan.kind != SW_FAN_NONE || !sw_client_quiescent(c)) {
+        /* a Terminate waits only for the replies the servers will send */
+        /* a stalled message may wait for less than quiet (a Parse for the
+         * transaction's state, a Terminate for the replies the servers will
+         * still send): it looks again */
+        const sw_iobuf *b = &c->c.in;
+        if (b->recv > b->parse && !c->c.stream_left &&
+            (c->flow == SW_FLOW_STALLED || b->data[b->parse] == SW_FE_TERMINATE))
+            sw_client_process(c);
+        return;
+    }
     sw_server *ls;
     SW_EACH_LINK(c, m, ls)
         if (c->c.out.writing && c->c.out.src == &ls->c) return;  /* after write_cb */
@@ -34,7 +44,7 @@ void sw_client_after_reply(sw_client *c)
     if (c->txn_status == 'I' && c->n_links > 0) {
         bool idle = true;
         SW_EACH_LINK(c, m, ls)
-            if (ls->txn_status != 'I') idle = false;
+            if (ls->txn_status != 'I' || !sw_ledger_at_rest(&ls->owed)) idle = false;
         if (idle && (!session || c->terminate_after_txn)) {
             sw_client_unlink(c, true);
             if (c->terminate_after_txn) {
@@ -90,9 +100,9 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
         sw_server_fault(s, "08P01", msg);
         return;
     }
-    bool mine = r.verdict != SW_REPLY_ASYNC && r.owner == SW_OWNER_PROXY;
+    bool mine = r.verdict != SW_REPLY_ASYNC && r.owner != SW_OWNER_CLIENT;
     bool forward = !mine;
-    if (mine && r.error) {
+    if (mine && r.error && r.owner == SW_OWNER_PROXY) {
         if (r.kind == SW_OWE_PARSE) {
             forward = true;  /* an on-demand Parse failed: the client's Bind fails with it */
         } else {
@@ -190,7 +200,7 @@ void sw_server_relay(sw_server *s)
                     sw_server_fail(s, "08P01", "protocol out of step with the server");
                     return;
                 }
-                s->c.stream_drop = r.verdict != SW_REPLY_ASYNC && r.owner == SW_OWNER_PROXY;
+                s->c.stream_drop = r.verdict != SW_REPLY_ASYNC && r.owner != SW_OWNER_CLIENT;
                 if (!s->c.stream_drop) sw_out_src(&c->c, &s->c, b->data + b->parse, avail);
                 s->c.stream_left = h.total - avail;
                 b->parse = b->recv;
@@ -209,7 +219,7 @@ void sw_server_relay(sw_server *s)
         sw_debug("S>%c pid=%d len=%u owed=%u", h.type, c->pid, h.total, s->owed.count);
         sw_relay_server_message(s, c, h.type, p, h.total);
         if (sw_server_check_fault(s)) return;
-        if (s->txn_status == 'I' && sw_ledger_quiet(&s->owed) && h.type == SW_BE_READY) {
+        if (s->txn_status == 'I' && sw_ledger_at_rest(&s->owed) && h.type == SW_BE_READY) {
             sw_emit_fakes(s);
             break;
         }

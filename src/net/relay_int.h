@@ -97,6 +97,16 @@ void sw_local_tag(sw_client *c, const char *tag, char status);
 /* Between transactions on a one-node database: Parse, Close, Sync, Flush
  * answered without a server.  True when answered. */
 bool sw_local_between_txns(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
+/* Whether sql is one COMMIT/END or ROLLBACK/ABORT (also ROLLBACK TO and
+ * PREPARE TRANSACTION with also_savepoint): what PostgreSQL accepts in a
+ * failed transaction.  *commit: it was COMMIT. */
+bool sw_sql_txn_exit(const char *sql, bool *commit, bool also_savepoint);
+/* What PostgreSQL says to a Parse before it stores a statement, in its
+ * order: a syntax error (checked when the name is taken), a failed
+ * transaction unless the statement ends it, the name taken.  true with
+ * the error in state/msg. */
+bool sw_parse_refused(const sw_client *c, const sw_parse_msg *m, bool name_taken, char state[6], char *msg,
+                      size_t msgsz);
 /* The client's transaction failed under it: 25P02 until it ends it.  True
  * when answered. */
 bool sw_local_failed_txn(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
@@ -142,6 +152,10 @@ void sw_server_retire_cb(void *ctx, const sw_owed *e, sw_retire how);
  * server skips it). */
 void sw_push_fake(sw_server *s, uint8_t type);
 void sw_push_fake_named(sw_server *s, uint8_t type, uint64_t name_hash, uint64_t stmt_id);
+/* shardwire failed a request of the batch s is running: s gets a Query that
+ * fails, so that its transaction (explicit, or the batch's implicit one)
+ * aborts as it would have on the request's own error. */
+void sw_server_fail_batch(sw_server *s);
 /* An error for c's current server batch; drops the client's input to Sync. */
 void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg);
 void sw_emit_fakes_now(sw_server *s);

@@ -277,10 +277,16 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
         return SW_MSG_CLOSED;
     }
     char msg[300];
+    /* Answered here: what PostgreSQL would say depends on the transaction
+     * state the replies still owed will tell. */
+    sw_server *ls;
+    SW_EACH_LINK(c, lm, ls)
+        if (ls->owed.n_ready > 0) return SW_MSG_WAIT;
     c->c.in.parse += total;
-    if (m.name[0] && sw_client_stmt_find(c, m.name)) {
-        snprintf(msg, sizeof msg, "prepared statement \"%s\" already exists", m.name);
-        sw_ext_error(c, "42P05", msg);
+    bool taken = m.name[0] && sw_client_stmt_find(c, m.name);
+    char state[6];
+    if ((taken || c->txn_status == 'E') && sw_parse_refused(c, &m, taken, state, msg, sizeof msg)) {
+        sw_ext_error(c, state, msg);
         return SW_MSG_DONE;
     }
     if (!m.name[0]) {

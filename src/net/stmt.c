@@ -20,7 +20,7 @@ uint64_t sw_stmt_name_hash(const char *name)
     return XXH3_64bits(name, strlen(name));
 }
 
-sw_stmt *sw_stmt_intern(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types)
+static XXH128_hash_t stmt_hash(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types)
 {
     XXH3_state_t st;
     XXH3_128bits_reset(&st);
@@ -28,7 +28,17 @@ sw_stmt *sw_stmt_intern(const char *query, size_t qlen, uint16_t nparams, const 
     uint8_t sep = 0;
     XXH3_128bits_update(&st, &sep, 1);
     if (nparams > 0) XXH3_128bits_update(&st, types, (size_t)nparams * 4);
-    XXH128_hash_t h = XXH3_128bits_digest(&st);
+    return XXH3_128bits_digest(&st);
+}
+
+uint64_t sw_stmt_id_of(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types)
+{
+    return sw_map_key(stmt_hash(query, qlen, nparams, types).low64);
+}
+
+sw_stmt *sw_stmt_intern(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types)
+{
+    XXH128_hash_t h = stmt_hash(query, qlen, nparams, types);
     uint64_t id = sw_map_key(h.low64);
 
     sw_stmt *s = sw_map_get(&sw_g.stmt_registry, id);

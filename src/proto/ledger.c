@@ -44,6 +44,7 @@ void sw_ledger_init(sw_ledger *l, sw_ledger_retire_fn retire, void *ctx)
 static void tell(sw_ledger *l, sw_owed *e, sw_retire how, bool queued)
 {
     if (queued && e->kind == SW_OWE_PARSE && e->owner == SW_OWNER_PROXY) l->n_proxy_parses--;
+    if (queued && (e->kind == SW_OWE_SYNC || e->kind == SW_OWE_QUERY || e->kind == SW_OWE_FUNCTION)) l->n_ready--;
     if (how != SW_RETIRE_OK && e->kind != SW_OWE_GONE && l->retire) l->retire(l->ctx, e, how);
     if (e->error) {
         free(e->error);
@@ -54,6 +55,9 @@ static void tell(sw_ledger *l, sw_owed *e, sw_retire how, bool queued)
 /* Retire the head entry, then any absorbed entries it uncovers. */
 static void pop(sw_ledger *l, sw_retire how)
 {
+    uint8_t k = head(l)->kind;
+    if (how == SW_RETIRE_OK || how == SW_RETIRE_FAILED)  /* the server answered it */
+        l->past_ready = !(k == SW_OWE_SYNC || k == SW_OWE_QUERY || k == SW_OWE_FUNCTION);
     tell(l, head(l), how, true);
     l->head = (l->head + 1) & (l->cap - 1);
     l->count--;
@@ -118,6 +122,7 @@ int sw_ledger_push(sw_ledger *l, const sw_owed *proto)
     }
     if (e.kind == SW_OWE_SYNC) l->skipping = false;
     if (e.kind == SW_OWE_PARSE && e.owner == SW_OWNER_PROXY) l->n_proxy_parses++;
+    if (e.kind == SW_OWE_SYNC || e.kind == SW_OWE_QUERY || e.kind == SW_OWE_FUNCTION) l->n_ready++;
     *at(l, l->count) = e;
     l->count++;
     return 0;
@@ -282,7 +287,7 @@ sw_reply sw_ledger_reply_slow(sw_ledger *l, uint8_t type)
         if (e->phase == PH_COPYIN) return type == 'C' ? part(e, PH_START, false) : bad();
         if (e->phase != PH_START) return bad();
         if (type == 'T' || type == 'D' || type == 'C' || type == 'I') return part(e, PH_START, false);
-        if (type == 'Z') return last(l, SW_RETIRE_OK, false);
+        if (type == 'Z') return e->owner == SW_OWNER_ABORT ? bad() : last(l, SW_RETIRE_OK, false);
         return bad();
     case SW_OWE_FUNCTION:
         if (e->phase == PH_START) {
@@ -307,7 +312,7 @@ bool sw_ledger_server_busy(const sw_ledger *l)
     for (uint32_t i = 0; i < l->count; i++) {
         const sw_owed *e = at(l, i);
         if (e->kind == SW_OWE_FAKE || e->kind == SW_OWE_GONE) continue;
-        return e->phase != PH_COPYIN;
+        return e->phase != PH_COPYIN || !l->absorbing;  /* in COPY IN until the client ends it */
     }
     return false;
 }

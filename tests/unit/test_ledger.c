@@ -108,9 +108,11 @@ static void test_error_skips_to_sync(void **state)
     pushc(&l, SW_OWE_FUNCTION);
     pushc(&l, SW_OWE_SYNC);
     pushc(&l, SW_OWE_QUERY);
+    assert_int_equal(l.n_ready, 4);
     assert_string_equal(feed(&l, "1E"), "LL");
     assert_string_equal(r.log, "fsss");
     assert_int_equal(l.count, 2);
+    assert_int_equal(l.n_ready, 2);  /* the Sync and the last Query */
     assert_string_equal(feed(&l, "Z"), "L");
     assert_string_equal(feed(&l, "TDCZ"), "PPPL");
     assert_true(sw_ledger_quiet(&l));
@@ -144,6 +146,27 @@ static void test_skip_before_sync(void **state)
     assert_true(sw_ledger_quiet(&l));
     assert_string_equal(r.log, "fsss");
     assert_int_equal(l.n_proxy_parses, 0);
+    sw_ledger_free(&l);
+}
+
+/* A Flush answered a batch after the last ReadyForQuery: the server's
+ * transaction status is not known, it must not go back to a pool. */
+static void test_at_rest(void **state)
+{
+    (void)state;
+    sw_ledger l;
+    sw_ledger_init(&l, NULL, NULL);
+    assert_true(sw_ledger_at_rest(&l));
+    pushc(&l, SW_OWE_QUERY);
+    pushc(&l, SW_OWE_PARSE);
+    pushc(&l, SW_OWE_BIND);
+    pushc(&l, SW_OWE_EXECUTE);
+    assert_string_equal(feed(&l, "CZ12C"), "PLLLL");
+    assert_true(sw_ledger_quiet(&l));
+    assert_false(sw_ledger_at_rest(&l));
+    pushc(&l, SW_OWE_SYNC);
+    assert_string_equal(feed(&l, "Z"), "L");
+    assert_true(sw_ledger_at_rest(&l));
     sw_ledger_free(&l);
 }
 
@@ -209,6 +232,9 @@ static void test_copy_in_extended(void **state)
     assert_string_equal(feed(&l, "12G"), "LLP");
     assert_true(l.absorbing);
     assert_false(sw_ledger_server_busy(&l));  /* it waits for the client's rows */
+    sw_ledger_copy_end(&l);
+    assert_true(sw_ledger_server_busy(&l));   /* ...until CopyDone was sent */
+    l.absorbing = true;
     assert_string_equal(r.log, "a");
     assert_int_equal(pushc(&l, SW_OWE_SYNC), 1);  /* a Flush/Sync inside the copy: absorbed */
     assert_int_equal(pushc(&l, SW_OWE_BIND), -1); /* anything else would fail the copy */
@@ -402,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_function_call),
         cmocka_unit_test(test_error_skips_to_sync),
         cmocka_unit_test(test_skip_before_sync),
+        cmocka_unit_test(test_at_rest),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_execute),
         cmocka_unit_test(test_sync_error),
