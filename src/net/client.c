@@ -604,6 +604,9 @@ static void client_login(sw_client *c)
     {
         const sw_conf_database *db = sw_conf_database_find(sw_g.conf, c->database);
         c->routed = db && db->n_tables > 0 && sw_g.router;
+        /* Session mode links a server now: the client loop, which takes the
+         * newest map only while nothing is linked, would never set it. */
+        if (c->routed) c->router = sw_g.router;
     }
     c->pool = sw_pool_get(c->node_index, c->conf_user);
     if (!c->pool) { client_fatal(c, "53200", "out of memory"); return; }
