@@ -152,6 +152,18 @@ static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
     else pl->step = Q_FANOUT;
 }
 
+/* A BEGIN on its way to a server outside a transaction: the nodes the
+ * transaction reaches later replay its text (isolation level, READ ONLY,
+ * DEFERRABLE), never a plain BEGIN.  False when out of memory. */
+static bool remember_begin(sw_client *c, const char *sql, size_t len)
+{
+    char *copy = strndup(sql, len);
+    if (!copy) return false;
+    free(c->begin_sql);
+    c->begin_sql = copy;
+    return true;
+}
+
 static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
 {
     sw_query_msg q;
@@ -221,6 +233,10 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         if (!same_server && !sw_client_use_node(c, pl.t[0].node)) return c->c.closing ? SW_MSG_CLOSED : SW_MSG_WAIT;
         sw_server *s = c->server;
         if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
+        if (o->kind == SW_SK_BEGIN && !o->multi && c->txn_status == 'I' && !remember_begin(c, q.sql, q.len)) {
+            sw_local_error(c, "53200", "out of memory");
+            break;
+        }
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
         sw_owe(s, SW_OWE_QUERY, false);
@@ -566,6 +582,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         }
         sw_server *s = c->server;
         if (!sw_out_room(&s->c)) { rc = SW_MSG_WAIT; goto out; }
+        if (o->kind == SW_SK_BEGIN && c->txn_status == 'I' && !remember_begin(c, st->query, st->query_len)) {
+            c->c.in.parse += total;
+            sw_ext_error(c, "53200", "out of memory");
+            goto out;
+        }
         sw_stmt *run = st, *interned = NULL;
         if (t[0].sql) {
             interned = run = sw_stmt_intern(t[0].sql, strlen(t[0].sql), st->nparams, st->param_types);
