@@ -269,9 +269,11 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     return SW_MSG_DONE;
 }
 
-/* The registry statement's routing plan under the current router. */
-static const char *stmt_plan(sw_client *c, sw_stmt *st)
+/* The registry statement's routing plan under the current router; on
+ * failure the message for the client, its SQLSTATE in *state. */
+static const char *stmt_plan(sw_client *c, sw_stmt *st, const char **state)
 {
+    *state = "42601";
     if (st->plan && st->plan_router == c->router) return NULL;
     if (st->plan_router == c->router && st->plan_error) return st->plan_error;
     sw_plan_free(st->plan);
@@ -280,9 +282,16 @@ static const char *stmt_plan(sw_client *c, sw_stmt *st)
     st->plan_error = NULL;
     char err[256];
     st->plan = sw_router_prepare(c->router, c->database, st->query, st->query_len, err, sizeof err);
+    if (!st->plan && strncmp(err, "out of memory", 13) != 0) st->plan_error = strdup(err);
+    if (!st->plan && !st->plan_error) {
+        /* Out of memory is not the statement's fault (sw_router_prepare's
+         * other failures are): not remembered, the next use plans again. */
+        st->plan_router = NULL;
+        *state = "53200";
+        return "out of memory";
+    }
     st->plan_router = c->router;
-    if (!st->plan) st->plan_error = strdup(err);
-    return st->plan ? NULL : (st->plan_error ? st->plan_error : "syntax error");
+    return st->plan ? NULL : st->plan_error;
 }
 
 static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
@@ -317,11 +326,12 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
         sw_ext_error(c, "53200", "out of memory");
         return SW_MSG_DONE;
     }
-    const char *err = stmt_plan(c, st);
+    const char *state;
+    const char *err = stmt_plan(c, st, &state);
     if (err) {
         snprintf(msg, sizeof msg, "%s", err);
         sw_client_stmt_drop(c, m.name);
-        sw_ext_error(c, "42601", msg);
+        sw_ext_error(c, state, msg);
         return SW_MSG_DONE;
     }
     sw_ext_reply(c, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(m.name), st->id);
@@ -512,10 +522,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         return SW_MSG_DONE;
     }
     sw_stmt *st = cs->stmt;
-    const char *perr = stmt_plan(c, st);
+    const char *pstate;
+    const char *perr = stmt_plan(c, st, &pstate);
     if (perr) {
         c->c.in.parse += total;
-        sw_ext_error(c, "42601", perr);
+        sw_ext_error(c, pstate, perr);
         return SW_MSG_DONE;
     }
     if (!sw_client_refresh_conf(c)) return SW_MSG_CLOSED;
