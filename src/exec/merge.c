@@ -109,6 +109,12 @@ static void fail(sw_merge *m, const char *state, const char *fmt, const char *a,
     snprintf(m->msg, sizeof m->msg, fmt, a ? a : "", b ? b : "");
 }
 
+/* The SQLSTATE of an aggregate's failure: out of range, or out of memory. */
+static const char *agg_state(const char *err)
+{
+    return strcmp(err, "out of memory") == 0 ? "53200" : "22003";
+}
+
 static void account(sw_merge *m, ssize_t delta)
 {
     m->held_bytes = (size_t)((ssize_t)m->held_bytes + delta);
@@ -643,7 +649,7 @@ static int hold_row(sw_merge *m, const uint8_t *p, uint32_t len)
             char err[200];
             size_t before = sw_agg_size(g->agg[c]);
             if (sw_agg_add(g->agg[c], av, al, err, sizeof err) < 0) {
-                fail(m, "22003", "%s%s", err, NULL);
+                fail(m, agg_state(err), "%s%s", err, NULL);
                 return -1;
             }
             account(m, (ssize_t)sw_agg_size(g->agg[c]) - (ssize_t)before);
@@ -954,7 +960,7 @@ static int finish_held(sw_merge *m)
                 char err[200];
                 int len = sw_agg_final(g->agg[c], small, sizeof small, err, sizeof err);
                 if (len == -2) {
-                    fail(m, "22003", "%s%s", err, NULL);
+                    fail(m, agg_state(err), "%s%s", err, NULL);
                     return -1;
                 }
                 if (len == -1) {
