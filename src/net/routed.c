@@ -469,13 +469,14 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
         runs[i] = text ? sw_stmt_intern(text, strlen(text), st->nparams, st->param_types) : NULL;
         oom |= (shared_sql && !sqls[i]) || (text && !runs[i]);
     }
-    if (oom || !sw_merge_begin(c, spec, owned, n, in)) {
+    int begun = oom ? -1 : sw_merge_begin(c, spec, owned, n, in);
+    if (begun <= 0) {
         for (int i = 0; i < n; i++) {
             free(sqls[i]);
             sw_stmt_release(runs[i]);
         }
-        if (oom) {
-            sw_merge_spec_free(owned);
+        if (oom) sw_merge_spec_free(owned);
+        if (begun < 0) {
             sw_ext_error(c, "53200", "out of memory");
         } else {
             sw_ext_error(c, "22023", "invalid LIMIT/OFFSET parameter for a cross-shard query");
