@@ -16,6 +16,7 @@
  * full is not read until the merge consumes from it: backpressure towards
  * the shards).  What the held way keeps counts against the query's caps.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,7 +315,12 @@ static int check_columns(sw_merge *m)
             const sw_mcol *mc = &s->cols[c];
             if (mc->kind == SW_MC_GROUP && !need_comparable(m, c, "GROUP BY")) return -1;
             if (mc->kind == SW_MC_AGG) {
+                errno = 0;
                 sw_agg *a = make_agg(m, c);
+                if (!a && errno == ENOMEM) {  /* calloc failed: the types were fine */
+                    fail(m, "53200", "out of memory%s%s", NULL, NULL);
+                    return -1;
+                }
                 if (!a) {
                     char name[80], what[160];
                     snprintf(what, sizeof what, "%s(\"%s\") of type oid %u", agg_name(mc->agg),
