@@ -83,5 +83,6 @@ int cmd_silent(int argc, char **argv);
 int cmd_slowlogin(int argc, char **argv);
 int cmd_wire(int argc, char **argv);
 int cmd_fnmix(int argc, char **argv);
+int cmd_script(int argc, char **argv);
 
 #endif
