@@ -16,6 +16,7 @@
  * full is not read until the merge consumes from it: backpressure towards
  * the shards).  What the held way keeps counts against the query's caps.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,12 @@ static void fail(sw_merge *m, const char *state, const char *fmt, const char *a,
     m->failed = true;
     memcpy(m->sqlstate, state, 6);
     snprintf(m->msg, sizeof m->msg, fmt, a ? a : "", b ? b : "");
+}
+
+/* The SQLSTATE of an aggregate's failure: out of range, or out of memory. */
+static const char *agg_state(const char *err)
+{
+    return strcmp(err, "out of memory") == 0 ? "53200" : "22003";
 }
 
 static void account(sw_merge *m, ssize_t delta)
@@ -308,7 +315,12 @@ static int check_columns(sw_merge *m)
             const sw_mcol *mc = &s->cols[c];
             if (mc->kind == SW_MC_GROUP && !need_comparable(m, c, "GROUP BY")) return -1;
             if (mc->kind == SW_MC_AGG) {
+                errno = 0;
                 sw_agg *a = make_agg(m, c);
+                if (!a && errno == ENOMEM) {  /* calloc failed: the types were fine */
+                    fail(m, "53200", "out of memory%s%s", NULL, NULL);
+                    return -1;
+                }
                 if (!a) {
                     char name[80], what[160];
                     snprintf(what, sizeof what, "%s(\"%s\") of type oid %u", agg_name(mc->agg),
@@ -643,7 +655,7 @@ static int hold_row(sw_merge *m, const uint8_t *p, uint32_t len)
             char err[200];
             size_t before = sw_agg_size(g->agg[c]);
             if (sw_agg_add(g->agg[c], av, al, err, sizeof err) < 0) {
-                fail(m, "22003", "%s%s", err, NULL);
+                fail(m, agg_state(err), "%s%s", err, NULL);
                 return -1;
             }
             account(m, (ssize_t)sw_agg_size(g->agg[c]) - (ssize_t)before);
@@ -954,7 +966,7 @@ static int finish_held(sw_merge *m)
                 char err[200];
                 int len = sw_agg_final(g->agg[c], small, sizeof small, err, sizeof err);
                 if (len == -2) {
-                    fail(m, "22003", "%s%s", err, NULL);
+                    fail(m, agg_state(err), "%s%s", err, NULL);
                     return -1;
                 }
                 if (len == -1) {

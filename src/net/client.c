@@ -506,8 +506,11 @@ static void client_begin_auth(sw_client *c)
         sw_scram_secret secret;
         bool have = false;
         if (u && u->scram_secret) have = sw_scram_secret_parse(u->scram_secret, &secret) == 0;
-        else if (u && u->password)
-            have = scram_secret_for_password(u, &secret);
+        else if (u && u->password && !(have = scram_secret_for_password(u, &secret))) {
+            /* not a wrong password: the verifier could not be computed */
+            client_fatal(c, "53200", "out of memory");
+            return;
+        }
         sw_scram_server_init(c->scram, have ? &secret : NULL);
         static const char *const mechs[] = {"SCRAM-SHA-256", NULL};
         sw_build_auth_sasl(w, mechs);
@@ -545,7 +548,9 @@ static void client_handle_password(sw_client *c, const uint8_t *body, uint32_t l
             client_fatal(c, "28000", "client selected an invalid SASL authentication mechanism");
             return;
         }
-        if (sw_scram_server_first(c->scram, (const char *)data, (size_t)dlen, NULL, out, sizeof out, &outlen) < 0) {
+        int rc = sw_scram_server_first(c->scram, (const char *)data, (size_t)dlen, NULL, out, sizeof out, &outlen);
+        if (rc == -EIO) { client_fatal(c, "53200", "out of memory"); return; }  /* no nonce */
+        if (rc < 0) {
             client_fatal(c, "08P01", "malformed SCRAM message");
             return;
         }
@@ -556,6 +561,9 @@ static void client_handle_password(sw_client *c, const uint8_t *body, uint32_t l
     }
     int rc = sw_scram_server_final(c->scram, (const char *)body, len, out, sizeof out, &outlen);
     if (rc == -EBADMSG) { client_fatal(c, "08P01", "malformed SCRAM message"); return; }
+    /* -EIO: the HMACs could not be computed (OpenSSL out of memory), which
+     * says nothing about the password */
+    if (rc == -EIO && !c->auth_unknown_user) { client_fatal(c, "53200", "out of memory"); return; }
     if (rc < 0 || c->auth_unknown_user) { auth_failed(c); return; }
     sw_build_auth(w, SW_AUTH_SASL_FINAL, out, outlen);
     sw_out_gen_done(&c->c, start);
@@ -603,6 +611,9 @@ static void client_login(sw_client *c)
     {
         const sw_conf_database *db = sw_conf_database_find(sw_g.conf, c->database);
         c->routed = db && db->n_tables > 0 && sw_g.router;
+        /* Session mode links a server now: the client loop, which takes the
+         * newest map only while nothing is linked, would never set it. */
+        if (c->routed) c->router = sw_g.router;
     }
     c->pool = sw_pool_get(c->node_index, c->conf_user);
     if (!c->pool) { client_fatal(c, "53200", "out of memory"); return; }

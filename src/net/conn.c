@@ -99,7 +99,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         b->cap = b->data ? SW_BUF_INITIAL : 0;
     }
     if (b->recv == b->cap && b->done > 0 && b->done == b->parse) iobuf_compact(b);
-    if (b->recv == b->cap && b->done == 0 && b->parse == 0 && b->cap < SW_BUF_WHOLE_MAX) {
+    if (b->cap > 0 && b->recv == b->cap && b->done == 0 && b->parse == 0 && b->cap < SW_BUF_WHOLE_MAX) {
         /* One message fills the buffer: grow so it can be read whole. */
         uint8_t *nd = realloc(b->data, b->cap * 2);
         if (nd) { b->data = nd; b->cap *= 2; }
@@ -123,6 +123,15 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         /* The input buffer is full of bytes the owner cannot take yet (it
          * waits for a peer): stop reading; processing starts it again. */
         sw_conn_read_stop(c);
+        if (c->in.data) return;
+        /* No memory for an input buffer at all: nothing would start it
+         * again, the connection would hang. */
+        if (c->kind == SW_CONN_CLIENT) {
+            sw_client_error((sw_client *)c, "FATAL", "53200", "out of memory", NULL);
+            sw_client_close((sw_client *)c, "out of memory for the input buffer");
+        } else if (c->kind == SW_CONN_SERVER) {
+            sw_server_fail((sw_server *)c, "53200", "out of memory for the input buffer");
+        }
         return;
     }
     /* EOF or error: the owner decides what it means. */

@@ -79,8 +79,8 @@ static int64_t limit_value(const sw_mlimit *l, const sw_route_in *in, bool *bad)
 
 /* Begin a merged fan-out over the linked servers of t (spec NULL:
  * concatenation).  spec_owned: freed with the fan. */
-bool sw_merge_begin(sw_client *c, const sw_merge_spec *spec, sw_merge_spec *spec_owned, int n,
-                        const sw_route_in *in)
+int sw_merge_begin(sw_client *c, const sw_merge_spec *spec, sw_merge_spec *spec_owned, int n,
+                   const sw_route_in *in)
 {
     if (!spec) spec = &concat_spec;
     bool bad = false;
@@ -88,7 +88,7 @@ bool sw_merge_begin(sw_client *c, const sw_merge_spec *spec, sw_merge_spec *spec
     int64_t offset = limit_value(&spec->offset, in, &bad);
     if (bad) {
         sw_merge_spec_free(spec_owned);
-        return false;
+        return 0;
     }
     sw_fan_begin(c);
     sw_merge_limits lim = merge_limits();
@@ -97,9 +97,9 @@ bool sw_merge_begin(sw_client *c, const sw_merge_spec *spec, sw_merge_spec *spec
     if (!c->fan.merge) {
         sw_merge_spec_free(spec_owned);
         c->fan.spec_owned = NULL;
-        return false;
+        return -1;
     }
-    return true;
+    return 1;
 }
 
 /* Every target has its copy queued: read them all at once. */
@@ -170,9 +170,11 @@ int sw_merge_query(sw_client *c, const sw_route_target *t, int n, const char *sq
         return SW_MSG_DONE;
     }
     sw_route_in in = sw_client_route_in(c);
-    if (!sw_merge_begin(c, spec, spec, n, &in)) {
+    int begun = sw_merge_begin(c, spec, spec, n, &in);
+    if (begun <= 0) {
         for (int i = 0; i < n; i++) free(sqls[i]);
-        sw_local_error(c, "0A000", "LIMIT/OFFSET of a cross-shard query must be constants or parameters");
+        if (begun < 0) sw_local_error(c, "53200", "out of memory");
+        else sw_local_error(c, "0A000", "LIMIT/OFFSET of a cross-shard query must be constants or parameters");
         return SW_MSG_DONE;
     }
     for (int i = 0; i < n; i++) {

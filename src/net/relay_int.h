@@ -215,9 +215,10 @@ struct sw_merge_spec;
 /* The key / ID column of a table, for the merge planner (ctx: client). */
 const char *sw_merge_key_of(void *ctx, const char *schema, const char *relname, bool id);
 /* Begin a merged fan-out of n targets (spec NULL: concatenation);
- * spec_owned is freed with the fan.  false: a bad LIMIT/OFFSET value. */
-bool sw_merge_begin(sw_client *c, const struct sw_merge_spec *spec, struct sw_merge_spec *spec_owned, int n,
-                    const sw_route_in *in);
+ * spec_owned is freed with the fan.  1, or 0 for a bad LIMIT/OFFSET
+ * value, -1 out of memory. */
+int sw_merge_begin(sw_client *c, const struct sw_merge_spec *spec, struct sw_merge_spec *spec_owned, int n,
+                   const sw_route_in *in);
 /* Every target has its copy queued: read them all at once. */
 void sw_merge_launch(sw_client *c);
 /* Plan the merge of a SELECT for each target text; 0, or -1 with the

@@ -152,6 +152,18 @@ static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
     else pl->step = Q_FANOUT;
 }
 
+/* A BEGIN on its way to a server outside a transaction: the nodes the
+ * transaction reaches later replay its text (isolation level, READ ONLY,
+ * DEFERRABLE), never a plain BEGIN.  False when out of memory. */
+static bool remember_begin(sw_client *c, const char *sql, size_t len)
+{
+    char *copy = strndup(sql, len);
+    if (!copy) return false;
+    free(c->begin_sql);
+    c->begin_sql = copy;
+    return true;
+}
+
 static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
 {
     sw_query_msg q;
@@ -221,6 +233,10 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         if (!same_server && !sw_client_use_node(c, pl.t[0].node)) return c->c.closing ? SW_MSG_CLOSED : SW_MSG_WAIT;
         sw_server *s = c->server;
         if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
+        if (o->kind == SW_SK_BEGIN && !o->multi && c->txn_status == 'I' && !remember_begin(c, q.sql, q.len)) {
+            sw_local_error(c, "53200", "out of memory");
+            break;
+        }
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
         sw_owe(s, SW_OWE_QUERY, false);
@@ -253,9 +269,11 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     return SW_MSG_DONE;
 }
 
-/* The registry statement's routing plan under the current router. */
-static const char *stmt_plan(sw_client *c, sw_stmt *st)
+/* The registry statement's routing plan under the current router; on
+ * failure the message for the client, its SQLSTATE in *state. */
+static const char *stmt_plan(sw_client *c, sw_stmt *st, const char **state)
 {
+    *state = "42601";
     if (st->plan && st->plan_router == c->router) return NULL;
     if (st->plan_router == c->router && st->plan_error) return st->plan_error;
     sw_plan_free(st->plan);
@@ -264,9 +282,16 @@ static const char *stmt_plan(sw_client *c, sw_stmt *st)
     st->plan_error = NULL;
     char err[256];
     st->plan = sw_router_prepare(c->router, c->database, st->query, st->query_len, err, sizeof err);
+    if (!st->plan && strncmp(err, "out of memory", 13) != 0) st->plan_error = strdup(err);
+    if (!st->plan && !st->plan_error) {
+        /* Out of memory is not the statement's fault (sw_router_prepare's
+         * other failures are): not remembered, the next use plans again. */
+        st->plan_router = NULL;
+        *state = "53200";
+        return "out of memory";
+    }
     st->plan_router = c->router;
-    if (!st->plan) st->plan_error = strdup(err);
-    return st->plan ? NULL : (st->plan_error ? st->plan_error : "syntax error");
+    return st->plan ? NULL : st->plan_error;
 }
 
 static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
@@ -307,11 +332,12 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
         sw_ext_error(c, "53200", "out of memory");
         return SW_MSG_DONE;
     }
-    const char *err = stmt_plan(c, st);
+    const char *plan_state;
+    const char *err = stmt_plan(c, st, &plan_state);
     if (err) {
         snprintf(msg, sizeof msg, "%s", err);
         sw_client_stmt_drop(c, m.name);
-        sw_ext_error(c, "42601", msg);
+        sw_ext_error(c, plan_state, msg);
         return SW_MSG_DONE;
     }
     sw_ext_reply(c, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(m.name), st->id);
@@ -449,13 +475,14 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
         runs[i] = text ? sw_stmt_intern(text, strlen(text), st->nparams, st->param_types) : NULL;
         oom |= (shared_sql && !sqls[i]) || (text && !runs[i]);
     }
-    if (oom || !sw_merge_begin(c, spec, owned, n, in)) {
+    int begun = oom ? -1 : sw_merge_begin(c, spec, owned, n, in);
+    if (begun <= 0) {
         for (int i = 0; i < n; i++) {
             free(sqls[i]);
             sw_stmt_release(runs[i]);
         }
-        if (oom) {
-            sw_merge_spec_free(owned);
+        if (oom) sw_merge_spec_free(owned);
+        if (begun < 0) {
             sw_ext_error(c, "53200", "out of memory");
         } else {
             sw_ext_error(c, "22023", "invalid LIMIT/OFFSET parameter for a cross-shard query");
@@ -502,10 +529,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         return SW_MSG_DONE;
     }
     sw_stmt *st = cs->stmt;
-    const char *perr = stmt_plan(c, st);
+    const char *pstate;
+    const char *perr = stmt_plan(c, st, &pstate);
     if (perr) {
         c->c.in.parse += total;
-        sw_ext_error(c, "42601", perr);
+        sw_ext_error(c, pstate, perr);
         return SW_MSG_DONE;
     }
     if (!sw_client_refresh_conf(c)) return SW_MSG_CLOSED;
@@ -572,6 +600,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         }
         sw_server *s = c->server;
         if (!sw_out_room(&s->c)) { rc = SW_MSG_WAIT; goto out; }
+        if (o->kind == SW_SK_BEGIN && c->txn_status == 'I' && !remember_begin(c, st->query, st->query_len)) {
+            c->c.in.parse += total;
+            sw_ext_error(c, "53200", "out of memory");
+            goto out;
+        }
         sw_stmt *run = st, *interned = NULL;
         if (t[0].sql) {
             interned = run = sw_stmt_intern(t[0].sql, strlen(t[0].sql), st->nparams, st->param_types);

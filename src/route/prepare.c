@@ -14,6 +14,7 @@ sw_plan *sw_router_prepare(sw_router *r, const char *database, const char *sql, 
     char *text = malloc(len + 1);
     sw_items *it = malloc(sizeof *it);
     sw_plan *p = NULL;
+    if (it) it->v = NULL;  /* nothing of its own to free until it is scanned */
     if (!text || !it) {
         if (err && errsz) snprintf(err, errsz, "out of memory");
         goto out;

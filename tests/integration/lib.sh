@@ -647,20 +647,34 @@ _sess_close_fds() {  # in a child: drop the session FIFOs it inherited
 # sess_open NAME [CONNINFO]: connect (default $(sw_conninfo)); the backend
 # pid the client was given lands in SESS_PID.  Fails if the login fails.
 sess_open() {
-    local name=$1 ci=${2:-$(sw_conninfo)} base=$SW_TMP/sess_$1 w r line
+    _sess_spawn "$1" sql "${2:-$(sw_conninfo)}"
+}
+
+# wire_open NAME [USER [DB]]: a session of `sw_itest wire` (raw protocol,
+# one transcript line per command; see itest/death.c) as USER (default
+# sw_trust: the raw client logs in with trust or a cleartext password) on
+# DB (default shop).  Driven with sess_q / sess_send / sess_recv.
+wire_open() {
+    _sw_resolve "${2:-sw_trust}" "${3:-shop}"
+    _sess_spawn "$1" wire "$_R_HOST" "$_R_PORT" "$_R_USER" "$_R_DB" "$_R_PW"
+}
+
+_sess_spawn() {  # NAME SW_ITEST_ARGS...
+    local name=$1 base=$SW_TMP/sess_$1 w r line
+    shift
     [[ -z ${_SESS_PID[$name]:-} ]] || fail "session $name is already open"
     rm -f "$base.in" "$base.out"
     mkfifo "$base.in" "$base.out"
     (
         _sess_close_fds
-        exec "$SW_ITEST" sql "$ci"
+        exec "$SW_ITEST" "$@"
     ) <"$base.in" >"$base.out" 2>>"$base.err" &
     _SESS_PID[$name]=$!
     exec {w}>"$base.in"
     exec {r}<"$base.out"
     _SESS_W[$name]=$w
     _SESS_R[$name]=$r
-    read -r -t 30 -u "$r" line || fail "session $name: no answer from sw_itest sql within 30 s"
+    read -r -t 30 -u "$r" line || fail "session $name: no answer from sw_itest $1 within 30 s"
     [[ $line == READY* ]] || fail "session $name could not connect: $line"
     SESS_PID=${line#READY }
 }

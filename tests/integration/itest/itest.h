@@ -81,5 +81,8 @@ int cmd_connect(int argc, char **argv);
 int cmd_startup_probe(int argc, char **argv);
 int cmd_silent(int argc, char **argv);
 int cmd_slowlogin(int argc, char **argv);
+int cmd_wire(int argc, char **argv);
+int cmd_fnmix(int argc, char **argv);
+int cmd_script(int argc, char **argv);
 
 #endif

@@ -32,6 +32,9 @@ static const it_command commands[] = {
     {"startup-probe", cmd_startup_probe, 3, 120, "HOST PORT DB"},
     {"silent", cmd_silent, 4, 60, "HOST PORT N CONNINFO"},
     {"slowlogin", cmd_slowlogin, 5, 60, "HOST PORT USER DB drip|stall"},
+    {"wire", cmd_wire, 4, 0, "HOST PORT USER DB [PASSWORD]   (commands on stdin, one per line)"},
+    {"fnmix", cmd_fnmix, 4, 120, "HOST PORT USER DB [ROUNDS]"},
+    {"script", cmd_script, 3, 300, "CONNINFO FILE SECONDS [strict]"},
 };
 
 static void usage(FILE *out)
