@@ -11,10 +11,11 @@
  * COPY IN ignores Sync).  A reply that does not fit is a violation: the
  * caller closes that server connection, it never guesses.
  *
- * Pure: no libuv, no sockets.  The caller learns of every entry that leaves
- * the ledger through the retire callback (answered, failed, skipped by the
- * server, absorbed by a COPY, lost with the connection), which is where it
- * keeps its statement bookkeeping honest.
+ * Pure: no libuv, no sockets.  The caller learns through the retire
+ * callback of every entry that leaves the ledger other than by a full answer
+ * (failed, skipped by the server, absorbed by a COPY, lost with the
+ * connection) and of every Parse, which is where it keeps its statement
+ * bookkeeping honest.
  */
 #ifndef SW_LEDGER_H
 #define SW_LEDGER_H
@@ -102,8 +103,9 @@ typedef struct sw_reply {
 } sw_reply;
 
 /* Empty ledger; retire (may be NULL) hears of every entry that leaves
- * without its full answer (FAILED, SKIPPED, ABSORBED, LOST): answered ones
- * leave silently, the common case costs no call. */
+ * without its full answer (FAILED, SKIPPED, ABSORBED, LOST), and of every
+ * Parse however it left (what exists on the server depends on it); other
+ * answered entries leave silently, the common case costs no call. */
 void sw_ledger_init(sw_ledger *l, sw_ledger_retire_fn retire, void *ctx);
 /* Free everything; entries still owed retire as LOST. */
 void sw_ledger_free(sw_ledger *l);

@@ -297,6 +297,9 @@ typedef struct sw_fan {
     struct sw_merge_spec *spec_owned; /* the spec, when not a statement's cached one */
     bool replied[SW_MAX_NODES * 2]; /* target i sent its ReadyForQuery */
     bool swallow_desc;     /* the RowDescription was asked for by shardwire, not the client */
+    bool described[SW_MAX_NODES * 2]; /* target i sent its RowDescription */
+    int n_described;       /* ...how many have: the client's goes out when all have (one
+                            * target's error instead means PostgreSQL's answer is the error) */
     bool rows_done;        /* the merger wrote its last row */
     /* COPY TO (SW_FAN_TURNS) */
     sw_fan_copy copy;
@@ -377,8 +380,14 @@ struct sw_client {
     int32_t pid, key;
     /* extended protocol */
     sw_map stmts;          /* sw_stmt_name_hash(name) -> sw_client_stmt */
-    sw_server *unnamed_at; /* one-node databases: the server its unnamed statement was parsed on
-                            * in this link; any other server's belongs to someone else */
+    sw_server *unnamed_at; /* one-node databases: the linked server where an unnamed Parse of
+                            * this client's was processed (it succeeded or failed, either way
+                            * dropping whatever unnamed statement was there): what the server
+                            * has unnamed is this client's or nothing.  Any other server's
+                            * unnamed statement belongs to someone else. */
+    uint16_t unnamed_inflight; /* unnamed Parses sent to the linked server, not yet answered */
+    bool unnamed_batch;    /* one of them since the last Sync: a Bind behind it in the same
+                            * batch is skipped with it if it is skipped */
     bool skip_until_sync;  /* after a proxy-generated error, drop until Sync */
     /* session state */
     sw_paramset startup;   /* from the startup packet: what RESET returns to */

@@ -33,7 +33,8 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     }
     if (!m.name[0]) {  /* the unnamed statement lives on the server only */
         fwd(c, p, total);
-        c->unnamed_at = s;
+        c->unnamed_inflight++;
+        c->unnamed_batch = true;
         sw_owe_stmt(s, SW_OWE_PARSE, false, 0, sw_stmt_name_hash(""));
         return;
     }
@@ -78,7 +79,7 @@ static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
         return;
     }
     if (!m.stmt[0]) {
-        if (c->unnamed_at != s) {  /* none of this client's here: never another client's */
+        if (c->unnamed_at != s && !c->unnamed_batch) {  /* none of this client's here: never another client's */
             sw_push_fake_error(c, "26000", "unnamed prepared statement does not exist");
             return;
         }
@@ -117,7 +118,7 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     }
     sw_owe_kind kind = type == SW_FE_CLOSE ? SW_OWE_CLOSE
                      : m.kind == 'S' ? SW_OWE_DESCRIBE_STMT : SW_OWE_DESCRIBE_PORTAL;
-    if (m.kind == 'S' && !m.name[0] && c->unnamed_at != s) {
+    if (m.kind == 'S' && !m.name[0] && c->unnamed_at != s && !c->unnamed_batch) {
         /* another client's unnamed statement, if any: not this one's */
         if (type == SW_FE_CLOSE) sw_push_fake(s, SW_BE_CLOSE_COMPLETE);
         else sw_push_fake_error(c, "26000", "unnamed prepared statement does not exist");
@@ -148,6 +149,22 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
 }
 
+/* A Bind, Describe or Close of the unnamed statement while an unnamed
+ * Parse of an earlier batch is still unanswered: if the server skipped
+ * that Parse, its unnamed statement may be another client's, so the
+ * message waits for the answer. */
+static bool unnamed_unsettled(const sw_client *c, const sw_server *s, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    if (c->unnamed_inflight == 0 || c->unnamed_batch || c->unnamed_at == s) return false;
+    const uint8_t *b = p + SW_HDR_LEN, *end = p + total;
+    if (type == SW_FE_BIND) {
+        const uint8_t *z = memchr(b, 0, (size_t)(end - b));  /* the portal name */
+        return z && z + 1 < end && z[1] == 0;
+    }
+    if (type == SW_FE_DESCRIBE || type == SW_FE_CLOSE) return end - b >= 2 && b[0] == 'S' && b[1] == 0;
+    return false;
+}
+
 /* A named Parse shardwire answers itself (the server has the statement). */
 static bool answered_here(sw_client *c, sw_server *s, const uint8_t *p, uint32_t total)
 {
@@ -176,6 +193,7 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
     if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
     if (type == SW_FE_PARSE && s->owed.n_ready > 0 && answered_here(c, s, p, total))
         return SW_MSG_WAIT;  /* its answer depends on the transaction state the pending replies tell */
+    if (unnamed_unsettled(c, s, type, p, total)) return SW_MSG_WAIT;
     b->parse += total;
     switch (type) {
     case SW_FE_QUERY: {
@@ -199,6 +217,7 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
         break;
     case SW_FE_SYNC:
         c->skip_until_sync = false;
+        c->unnamed_batch = false;
         fwd(c, p, total);
         sw_owe(s, SW_OWE_SYNC, false);
         /* A later segment must not count on a Parse this one sent on

@@ -63,6 +63,7 @@ static void fan_finish(sw_client *c)
             snprintf(tag, sizeof tag, "%s", c->fan.tag);
         sw_build_command_complete(w, tag);
     }
+    if (c->proxy_failed && c->fan.status == 'T') c->fan.status = 'E';  /* shardwire failed the transaction */
     sw_build_ready(w, c->fan.status);
     sw_out_gen_done(&c->c, start);
     c->txn_status = c->fan.status;

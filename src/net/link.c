@@ -60,6 +60,8 @@ void sw_client_unlink(sw_client *c, bool clean)
     c->n_links = 0;
     c->link_mask = 0;
     c->unnamed_at = NULL;
+    c->unnamed_inflight = 0;
+    c->unnamed_batch = false;
     c->server = NULL;
     sw_client_set_flow(c, SW_FLOW_RUN);
     if (c->fan.kind != SW_FAN_NONE || c->fan.merge || c->fan.spec_owned || c->fan.n) {

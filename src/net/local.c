@@ -51,6 +51,7 @@ void sw_local_error(sw_client *c, const char *sqlstate, const char *msg)
     size_t start = w->len;
     sw_build_error(w, 'E', "ERROR", sqlstate, msg, NULL, NULL);
     if (c->txn_status != 'I') {
+        if (c->txn_status == 'T' && !c->proxy_failed) sw_client_fail_links(c);
         c->proxy_failed = true;
         c->txn_status = 'E';
     }
@@ -71,7 +72,8 @@ void sw_ext_error(sw_client *c, const char *sqlstate, const char *msg)
         sw_out_gen_done(&c->c, start);
         c->skip_until_sync = true;
         /* a transaction open on the server fails with the request */
-        if (c->server && c->server->txn_status != 'I') sw_server_fail_batch(c->server);
+        if (c->txn_status == 'T' && !c->proxy_failed) sw_client_fail_links(c);
+        else if (c->server && c->server->txn_status != 'I') sw_server_fail_batch(c->server);
     }
     if (c->txn_status != 'I') c->proxy_failed = true;
 }
@@ -131,8 +133,14 @@ void sw_local_answer(sw_client *c, const sw_route_out *o)
 
 void sw_local_tag(sw_client *c, const char *tag, char status)
 {
+    sw_local_tag_warn(c, NULL, NULL, tag, status);
+}
+
+void sw_local_tag_warn(sw_client *c, const char *sqlstate, const char *warning, const char *tag, char status)
+{
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
+    if (warning) sw_build_error(w, 'N', "WARNING", sqlstate, warning, NULL, NULL);
     sw_build_command_complete(w, tag);
     sw_build_ready(w, status);
     sw_out_gen_done(&c->c, start);
@@ -229,7 +237,9 @@ bool sw_sql_txn_exit(const char *sql, bool *commit, bool also_savepoint)
 bool sw_parse_refused(const sw_client *c, const sw_parse_msg *m, bool name_taken, char state[6], char *msg,
                       size_t msgsz)
 {
-    if (name_taken) {
+    /* PostgreSQL's order: the grammar, then the failed transaction, then
+     * the duplicate name (rare paths: a second parse costs nothing here) */
+    if (name_taken || c->txn_status == 'E') {
         PgQueryParseResult r = pg_query_parse(m->query);
         bool bad = r.error != NULL;
         if (bad) {

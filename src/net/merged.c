@@ -284,6 +284,11 @@ void sw_merged_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p
             merge_failed(c);
             return;
         }
+        if (!f->described[i]) {
+            f->described[i] = true;
+            f->n_described++;
+        }
+        if (f->n_described < f->n) return;  /* a target may still fail the statement */
         if (!(f->once & SW_FAN_ONCE_DESC) && !f->swallow_desc) {
             sw_wbuf *w = sw_out_gen(&c->c);
             size_t start = w->len;
@@ -398,6 +403,7 @@ static void finish(sw_client *c)
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
     char status = f->status;
+    if (c->proxy_failed && status == 'T') status = 'E';  /* shardwire failed the transaction */
     if (f->failure == SW_FAN_FINE && f->tag[0]) {
         char tag[64];
         snprintf(tag, sizeof tag, "SELECT %llu", (unsigned long long)sw_merge_rows(f->merge));
@@ -448,7 +454,7 @@ static void pump(sw_client *c)
         if (c->c.out.writing) break;  /* the write callback pumps again */
         sw_wbuf *w = sw_out_gen(&c->c);
         size_t start = w->len;
-        if (!f->rows_done && f->failure == SW_FAN_FINE) {
+        if (!f->rows_done && f->failure == SW_FAN_FINE && ((f->once & SW_FAN_ONCE_DESC) || all_replied(c))) {
             int rc = sw_merge_emit(f->merge, w, EMIT_CHUNK);
             if (rc == 1) f->rows_done = true;
             if (rc < 0) {

@@ -22,15 +22,18 @@
 void sw_server_retire_cb(void *ctx, const sw_owed *e, sw_retire how)
 {
     sw_server *s = ctx;
+    if (e->kind == SW_OWE_PARSE && !e->stmt_id && e->owner == SW_OWNER_CLIENT && s->client) {
+        /* the client's unnamed Parse (one-node databases) */
+        sw_client *c = s->client;
+        if (c->unnamed_inflight) c->unnamed_inflight--;
+        if (how == SW_RETIRE_OK || how == SW_RETIRE_FAILED) c->unnamed_at = s;
+        return;
+    }
     if (how == SW_RETIRE_OK || how == SW_RETIRE_ABSORBED) return;
     bool creates = e->kind == SW_OWE_PARSE || (e->kind == SW_OWE_FAKE && e->fake_type == SW_BE_PARSE_COMPLETE);
     if (e->kind == SW_OWE_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
     if (creates && e->name_hash && s->client) {
-        if (e->kind == SW_OWE_PARSE && !e->stmt_id) {
-            if (s->client->unnamed_at == s) s->client->unnamed_at = NULL;  /* its unnamed Parse failed */
-        } else {
-            sw_client_stmt_drop_id(s->client, e->name_hash, e->stmt_id);
-        }
+        sw_client_stmt_drop_id(s->client, e->name_hash, e->stmt_id);
     }
 }
 
@@ -115,6 +118,13 @@ void sw_server_fail_batch(sw_server *s)
     if (sw_ledger_push(&s->owed, &e) < 0) sw_server_fault(s, "53200", "out of memory");
 }
 
+void sw_client_fail_links(sw_client *c)
+{
+    sw_server *s;
+    SW_EACH_LINK(c, m, s)
+        if (!s->owed.absorbing) sw_server_fail_batch(s);
+}
+
 void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
 {
     sw_server *s = c->server;
@@ -129,6 +139,7 @@ void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg)
     memcpy(e.error + a + 1, msg, b + 1);
     if (sw_ledger_push(&s->owed, &e) < 0) sw_server_fault(s, "53200", "out of memory");
     sw_server_fail_batch(s);
+    if (c->txn_status == 'T' && !c->proxy_failed) sw_client_fail_links(c);  /* the transaction fails on every node */
 }
 
 /* Make sure the statement exists on the server, preparing it (hidden) first

@@ -94,6 +94,8 @@ void sw_ext_reply(sw_client *c, uint8_t type, uint64_t name_hash, uint64_t stmt_
 void sw_local_answer(sw_client *c, const sw_route_out *o);
 /* CommandComplete tag + ReadyForQuery status. */
 void sw_local_tag(sw_client *c, const char *tag, char status);
+/* The same, after a WARNING notice (SQLSTATE, text) as PostgreSQL sends one. */
+void sw_local_tag_warn(sw_client *c, const char *sqlstate, const char *warning, const char *tag, char status);
 /* Between transactions on a one-node database: Parse, Close, Sync, Flush
  * answered without a server.  True when answered. */
 bool sw_local_between_txns(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total);
@@ -156,6 +158,10 @@ void sw_push_fake_named(sw_server *s, uint8_t type, uint64_t name_hash, uint64_t
  * fails, so that its transaction (explicit, or the batch's implicit one)
  * aborts as it would have on the request's own error. */
 void sw_server_fail_batch(sw_server *s);
+/* shardwire failed the client's transaction: it fails on every linked
+ * server too (each gets the failing request), so their statuses, and what
+ * they accept next, are what PostgreSQL's would be. */
+void sw_client_fail_links(sw_client *c);
 /* An error for c's current server batch; drops the client's input to Sync. */
 void sw_push_fake_error(sw_client *c, const char *sqlstate, const char *msg);
 void sw_emit_fakes_now(sw_server *s);

@@ -93,6 +93,7 @@ typedef enum q_step {
     Q_LOCAL,       /* SET/SHOW shardwire.*, shardwire_next_id() */
     Q_BEGIN,       /* BEGIN before any statement: kept, replayed where the transaction goes */
     Q_END,         /* COMMIT/ROLLBACK of a transaction that touched no node */
+    Q_EMPTY_FAILED, /* an empty query in a failed transaction */
     Q_MULTI_SPLIT, /* several statements over several shards: refused */
     Q_TOO_MANY,    /* more targets than one fan-out holds */
     Q_COPY,        /* COPY on several shards */
@@ -109,13 +110,31 @@ typedef struct q_plan {
     sw_route_target tx[SW_MAX_NODES];
 } q_plan;
 
+/* A node failed the transaction: PostgreSQL refuses all but transaction
+ * control, and so must shardwire -- the nodes the transaction has not
+ * failed on (or has not reached) would run the statement. */
+static inline bool failed_refuses(const sw_client *c, const sw_route_out *o)
+{
+    return c->txn_status == 'E' && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT &&
+           o->kind != SW_SK_TXN_OTHER && o->status != SW_ROUTE_ERROR;
+}
+
 static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
 {
     pl->t = o->targets;
     pl->n = o->n_targets;
     pl->rewrite = NULL;
     if (o->status == SW_ROUTE_LOOKUP) { pl->step = Q_LOOKUP; return; }
-    if (c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT) { pl->step = Q_ABORTED; return; }
+    /* In a failed transaction PostgreSQL still reports a syntax error
+     * (parsing comes first) and answers an empty query. */
+    bool syntax = o->status == SW_ROUTE_ERROR && strcmp(o->sqlstate, "42601") == 0;
+    bool refuse = !syntax && !(o->status == SW_ROUTE_OK && o->kind == SW_SK_EMPTY && o->local == SW_LOCAL_NONE);
+    if (!refuse && !syntax && c->txn_status != 'I' && (c->proxy_failed || c->txn_status == 'E')) {
+        pl->step = Q_EMPTY_FAILED;  /* no node need hear of it */
+        return;
+    }
+    if (refuse && c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT) { pl->step = Q_ABORTED; return; }
+    if (refuse && failed_refuses(c, o)) { pl->step = Q_ABORTED; return; }
     if (o->status == SW_ROUTE_ERROR) { pl->step = Q_REFUSED; return; }
     if (o->local != SW_LOCAL_NONE) { pl->step = Q_LOCAL; return; }
     switch (o->kind) {
@@ -201,6 +220,15 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     case Q_LOCAL:
         sw_local_answer(c, o);
         break;
+    case Q_EMPTY_FAILED: {
+        sw_wbuf *w = sw_out_gen(&c->c);
+        size_t start = w->len;
+        sw_build_empty(w, SW_BE_EMPTY_QUERY);
+        sw_build_ready(w, 'E');
+        sw_out_gen_done(&c->c, start);
+        c->txn_status = 'E';
+        break;
+    }
     case Q_BEGIN:
         free(c->begin_sql);
         c->begin_sql = strndup(q.sql, q.len);
@@ -212,8 +240,10 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         break;
     case Q_END: {
         bool failed = c->proxy_failed || c->txn_status == 'E';
+        bool none = c->txn_status == 'I';  /* no BEGIN: PostgreSQL warns */
         sw_client_txn_clear(c);
-        sw_local_tag(c, o->kind == SW_SK_COMMIT && !failed ? "COMMIT" : "ROLLBACK", 'I');
+        sw_local_tag_warn(c, "25P01", none ? "there is no transaction in progress" : NULL,
+                          o->kind == SW_SK_COMMIT && !failed ? "COMMIT" : "ROLLBACK", 'I');
         sw_settle_sessops(c, NULL);
         break;
     }
@@ -569,9 +599,15 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     const sw_route_target *t = o->targets;
     int n = o->n_targets;
 
-    if (c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT) {
+    if ((c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT) || failed_refuses(c, o)) {
         c->c.in.parse += total;
-        sw_ext_error(c, "25P02", "current transaction is aborted, commands ignored until end of transaction block");
+        if (m.nparams != st->nparams) {  /* PostgreSQL checks the count first */
+            snprintf(msg, sizeof msg, "bind message supplies %d parameters, but prepared statement \"%s\" requires %d",
+                     (int)m.nparams, m.stmt, (int)st->nparams);
+            sw_ext_error(c, "08P01", msg);
+        } else {
+            sw_ext_error(c, "25P02", "current transaction is aborted, commands ignored until end of transaction block");
+        }
         goto out;
     }
     if (o->status == SW_ROUTE_ERROR || o->status == SW_ROUTE_LOOKUP || o->local != SW_LOCAL_NONE) {
@@ -750,6 +786,16 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
  * function calls. */
 static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
+    if (type == SW_FE_FUNCTION_CALL && c->txn_status != 'I' && (c->txn_status == 'E' || c->proxy_failed || c->n_links > 1)) {
+        /* In a failed transaction PostgreSQL refuses the call; the server
+         * at hand may be a node the transaction did not fail on. */
+        if (!sw_client_quiescent(c)) return SW_MSG_WAIT;
+        if (c->txn_status == 'E' || c->proxy_failed) {
+            c->c.in.parse += total;
+            sw_local_error(c, "25P02", "current transaction is aborted, commands ignored until end of transaction block");
+            return SW_MSG_DONE;
+        }
+    }
     if (!c->server) {
         if (type == SW_FE_SYNC) {
             if (!sw_client_quiescent(c)) return SW_MSG_WAIT;

@@ -45,7 +45,8 @@ static void tell(sw_ledger *l, sw_owed *e, sw_retire how, bool queued)
 {
     if (queued && e->kind == SW_OWE_PARSE && e->owner == SW_OWNER_PROXY) l->n_proxy_parses--;
     if (queued && (e->kind == SW_OWE_SYNC || e->kind == SW_OWE_QUERY || e->kind == SW_OWE_FUNCTION)) l->n_ready--;
-    if (how != SW_RETIRE_OK && e->kind != SW_OWE_GONE && l->retire) l->retire(l->ctx, e, how);
+    if ((how != SW_RETIRE_OK || e->kind == SW_OWE_PARSE) && e->kind != SW_OWE_GONE && l->retire)
+        l->retire(l->ctx, e, how);
     if (e->error) {
         free(e->error);
         e->error = NULL;
