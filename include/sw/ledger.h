@@ -43,10 +43,11 @@ typedef enum sw_owe_kind {
 typedef enum sw_owner {
     SW_OWNER_CLIENT,
     SW_OWNER_PROXY,        /* shardwire's own request (settings, BEGIN replay, Parse) */
-    SW_OWNER_ABORT         /* shardwire's Query that must fail, aborting the
-                            * server's transaction as the client's failed
-                            * request would have: ReadyForQuery without an
-                            * error first is a violation */
+    SW_OWNER_ABORT         /* shardwire's request that must fail (a Query, or
+                            * a Bind of a statement that does not exist),
+                            * aborting the server's transaction as the
+                            * client's failed request would have: success
+                            * is a violation */
 } sw_owner;
 
 /* How an entry left the ledger. */

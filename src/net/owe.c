@@ -106,16 +106,27 @@ void sw_push_fake(sw_server *s, uint8_t type) { sw_push_fake_named(s, type, 0, 0
 void sw_server_fail_batch(sw_server *s)
 {
     if (s->owed.skipping) return;  /* the server failed it already */
-    /* A plain cast error, its text in the server's log for the operator.
-     * (Not a PL/pgSQL RAISE: PostgreSQL 15 was seen to crash on an
-     * Execute of a closed unnamed portal after one, in a failed transaction.) */
-    static const char abort_sql[] = "SELECT 'shardwire failed this request batch'::int";
+    /* A Bind of a statement no one has (client names become sw_<hash> on
+     * servers), its name in the server's log for the operator, then a Sync
+     * of shardwire's own.  Not a Query: that would drop the client's
+     * unnamed statement.  (Nor a PL/pgSQL RAISE: PostgreSQL 15 was seen to
+     * crash on an Execute of a closed unnamed portal after one, in a failed
+     * transaction.)  The Sync ends the server's skipping; the client's
+     * messages up to its own Sync are dropped by shardwire. */
+    static const char abort_stmt[] = "shardwire failed this request batch";
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
-    sw_build_query(w, abort_sql, sizeof abort_sql - 1);
+    sw_msg_header(w, SW_FE_BIND, 1 + sizeof abort_stmt + 2 + 2 + 2);
+    sw_wbuf_cstr(w, "");
+    sw_wbuf_cstr(w, abort_stmt);
+    static const uint8_t no_formats_params_results[6] = {0, 0, 0, 0, 0, 0};
+    sw_wbuf_put(w, no_formats_params_results, sizeof no_formats_params_results);
+    sw_build_empty(w, SW_FE_SYNC);
     sw_out_gen_done(&s->c, start);
-    sw_owed e = {.kind = SW_OWE_QUERY, .owner = SW_OWNER_ABORT};
-    if (sw_ledger_push(&s->owed, &e) < 0) sw_server_fault(s, "53200", "out of memory");
+    sw_owed e = {.kind = SW_OWE_BIND, .owner = SW_OWNER_ABORT};
+    sw_owed z = {.kind = SW_OWE_SYNC, .owner = SW_OWNER_PROXY};
+    if (sw_ledger_push(&s->owed, &e) < 0 || sw_ledger_push(&s->owed, &z) < 0)
+        sw_server_fault(s, "53200", "out of memory");
 }
 
 void sw_client_fail_links(sw_client *c)

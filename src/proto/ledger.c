@@ -247,7 +247,7 @@ sw_reply sw_ledger_reply_slow(sw_ledger *l, uint8_t type)
         if (type == 'E') return fail_extended(l);
         return bad();
     case SW_OWE_BIND:
-        if (type == '2') return last(l, SW_RETIRE_OK, false);
+        if (type == '2') return e->owner == SW_OWNER_ABORT ? bad() : last(l, SW_RETIRE_OK, false);
         if (type == 'E') return fail_extended(l);
         return bad();
     case SW_OWE_CLOSE:

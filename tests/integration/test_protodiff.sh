@@ -36,7 +36,7 @@ pg_psql c -c "$schema"
 diff_run() {
     local direct_port=$1
     shift
-    timeout 240 "$SW_PROTODIFF" "$@" 127.0.0.1 "$direct_port" 127.0.0.1 "$SW_PORT" sw_trust shop
+    timeout $((240 + count / 20)) "$SW_PROTODIFF" "$@" 127.0.0.1 "$direct_port" 127.0.0.1 "$SW_PORT" sw_trust shop
 }
 cases="fcall-unknown fcall-int4pl error-then-query bind-error-then-query params-40000 params-65535 copy-extended"
 

@@ -115,6 +115,12 @@ typedef struct seq {
  * it was parsed on, which the client may not have after its Sync; the
  * generator then names it only in the batch that parsed it. */
 static bool txnpool, batch_unnamed;
+/* Servers shared by several clients at once (--procs > 1): a named Parse
+ * of a statement the server already holds for another client is answered
+ * by shardwire; when an earlier request of the same batch then fails,
+ * PostgreSQL would have skipped the Parse, and shardwire may still count
+ * the name as prepared (documented).  First in its batch, it is exact. */
+static bool shared;
 
 static const char *stmt_ref(const char *name)
 {
@@ -359,6 +365,7 @@ static void gen_batch(seq *s, bool routed)
              * not wait for a server): an unknown column shows at Bind, not
              * at Parse.  Documented; left out here. */
             if (strstr(q, "nosuchcolumn")) st = "";
+            if (shared && i > 0) st = "";
             m_parse(s, st, q, nt, nt ? 23 : 0);
             break;
         }
@@ -370,7 +377,17 @@ static void gen_batch(seq *s, bool routed)
         }
         case 2: m_target(s, 'D', rnd(2) ? 'S' : 'P', rnd(2) ? st : po); break;
         case 3: m_execute(s, po, rnd(3) == 0 ? 1 + rnd(3) : 0); break;
-        case 4: m_target(s, 'C', rnd(2) ? 'S' : 'P', rnd(2) ? st : po); break;
+        case 4: {
+            /* Close of a named statement is applied by shardwire when it is
+             * sent, also when an earlier request of the same batch then fails
+             * and PostgreSQL skips the Close (documented): first in its batch,
+             * it is exact. */
+            char kind = rnd(2) ? 'S' : 'P';
+            const char *name = rnd(2) ? st : po;
+            if (kind == 'S' && name[0] && i > 0) kind = 'P';
+            m_target(s, 'C', kind, name);
+            break;
+        }
         case 5: m_empty(s, 'H', "Flush"); break;
         case 6: {
             char tmp[128];
@@ -725,6 +742,7 @@ int main(int argc, char **argv)
     o.pb = atoi(argv[i + 3]);
     o.user = argv[i + 4];
     o.db = argv[i + 5];
+    shared = procs > 1;
     if (one_case) {
         seq s = {0};
         if (!gen_case(&s, one_case)) {
