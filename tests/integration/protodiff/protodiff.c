@@ -115,12 +115,11 @@ typedef struct seq {
  * it was parsed on, which the client may not have after its Sync; the
  * generator then names it only in the batch that parsed it. */
 static bool txnpool, batch_unnamed;
-/* Servers shared by several clients at once (--procs > 1): a named Parse
- * of a statement the server already holds for another client is answered
- * by shardwire; when an earlier request of the same batch then fails,
- * PostgreSQL would have skipped the Parse, and shardwire may still count
- * the name as prepared (documented).  First in its batch, it is exact. */
-static bool shared;
+/* A named Parse of a statement the server already holds (for this client
+ * earlier, or another one) is answered by shardwire; when an earlier
+ * request of the same batch then fails, PostgreSQL skips the Parse, but a
+ * later batch sent before the failure was known may still find the name
+ * (documented).  First in its batch, a named Parse is exact. */
 
 static const char *stmt_ref(const char *name)
 {
@@ -365,7 +364,7 @@ static void gen_batch(seq *s, bool routed)
              * not wait for a server): an unknown column shows at Bind, not
              * at Parse.  Documented; left out here. */
             if (strstr(q, "nosuchcolumn")) st = "";
-            if (shared && i > 0) st = "";
+            if (i > 0) st = "";
             m_parse(s, st, q, nt, nt ? 23 : 0);
             break;
         }
@@ -742,7 +741,6 @@ int main(int argc, char **argv)
     o.pb = atoi(argv[i + 3]);
     o.user = argv[i + 4];
     o.db = argv[i + 5];
-    shared = procs > 1;
     if (one_case) {
         seq s = {0};
         if (!gen_case(&s, one_case)) {
