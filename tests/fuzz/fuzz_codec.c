@@ -90,6 +90,21 @@ static void fuzz_parse(const msg *m, sw_wbuf *w)
     check_same(m, w, SW_FE_PARSE);
 }
 
+/* Parameter i read back through sw_bind_param must be the one found at
+ * p by walking the values here. */
+static void check_param(const msg *m, const sw_bind_msg *b, int i, const uint8_t *p)
+{
+    const uint8_t *val;
+    int32_t vlen;
+    int16_t format;
+    check(sw_bind_param(b, m->body + m->len, i, &val, &vlen, &format) == 0);
+    /* One format code applies to all parameters, else each has its own. */
+    int expect = b->nformats == 0 ? 0 : b->formats[(b->nformats == 1 ? 0 : 2 * i) + 1];
+    check(format == expect && (format == 0 || format == 1));
+    check(vlen == (int32_t)sw_be32(p));
+    check(vlen == -1 ? val == NULL : val == p + 4);
+}
+
 /* Every byte of an accepted Bind belongs to exactly one field. */
 static void fuzz_bind(const msg *m)
 {
@@ -101,19 +116,24 @@ static void fuzz_bind(const msg *m)
     check_span(m, b.formats, (size_t)b.nformats * 2);
     check_span(m, b.result_formats, (size_t)b.nresult_formats * 2);
     check(b.nformats <= 1 || b.nformats == b.nparams);
+    for (int i = 0; i < b.nformats; i++) check(b.formats[2 * i] == 0 && b.formats[2 * i + 1] <= 1);
 
-    const uint8_t *end = m->body + m->len;
+    /* Walk the values here: linear, where sw_bind_param is O(i) per call,
+     * so only a few indexes (first, second, middle, last) are read back. */
     size_t used = b.tail_off + 2 + (size_t)b.nformats * 2 + 2;
+    check(b.params == m->body + used);
+    const uint8_t *p = b.params;
+    int probe[] = {0, 1, b.nparams / 2, b.nparams - 1};
     for (int i = 0; i < b.nparams; i++) {
-        const uint8_t *val;
-        int32_t vlen;
-        int16_t format;
-        check(sw_bind_param(&b, end, i, &val, &vlen, &format) == 0);
-        check(format == 0 || format == 1);
+        check_span(m, p, 4);
+        int32_t vlen = (int32_t)sw_be32(p);
         check(vlen >= -1);
-        check(vlen == -1 ? val == NULL : 1);
-        if (vlen > 0) check_span(m, val, (size_t)vlen);
-        used += 4 + (vlen > 0 ? (size_t)vlen : 0);
+        for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++)
+            if (probe[k] == i) check_param(m, &b, i, p);
+        size_t n = 4 + (vlen > 0 ? (size_t)vlen : 0);
+        check_span(m, p, n);
+        p += n;
+        used += n;
     }
     used += 2 + (size_t)b.nresult_formats * 2;
     check(used == m->len);
@@ -121,8 +141,8 @@ static void fuzz_bind(const msg *m)
     const uint8_t *val;
     int32_t vlen;
     int16_t format;
-    check(sw_bind_param(&b, end, b.nparams, &val, &vlen, &format) == -EBADMSG);
-    check(sw_bind_param(&b, end, -1, &val, &vlen, &format) == -EBADMSG);
+    check(sw_bind_param(&b, m->body + m->len, b.nparams, &val, &vlen, &format) == -EBADMSG);
+    check(sw_bind_param(&b, m->body + m->len, -1, &val, &vlen, &format) == -EBADMSG);
 }
 
 /* Describe and Close share a layout; rebuilt under both type bytes. */
