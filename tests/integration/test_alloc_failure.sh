@@ -144,6 +144,10 @@ after_ms=3000
 env="SW_FAIL_MALLOC_PERMILLE=$permille SW_FAIL_MALLOC_AFTER_MS=$after_ms SW_FAIL_MALLOC_FOR_MS=$fail_ms"
 env+=" SW_FAIL_MALLOC_SEED=$seed SW_FAIL_MALLOC_SPARE=$spare SW_FAIL_MALLOC_TRACE=${SW_FAIL_TRACE:-0}"
 env+="${asan:+ ASAN_OPTIONS=$asan}"
+# The dynamic loader leaks what it had when one of its allocations fails
+# (glibc's dlopen): not shardwire's memory.
+printf 'leak:_dl_map_object_deps\nleak:dl_open_worker\nleak:_dl_new_object\n' >"$SW_TMP/lsan.supp"
+env+=" LSAN_OPTIONS=suppressions=$SW_TMP/lsan.supp"
 if [[ ${SW_FAIL_GDB:-0} == 1 ]]; then
     # SW_FAIL_GDB=1: under gdb (the shim only in shardwire's environment),
     # so that a crash leaves its backtrace in the shardwire log.

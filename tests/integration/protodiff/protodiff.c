@@ -749,6 +749,8 @@ int main(int argc, char **argv)
         }
         int rc = compare(0, &s, one_case);
         if (!rc) printf("ok %s\n", one_case);
+        free(s.wire.p);
+        free(s.text.p);
         return rc;
     }
     struct timespec ts0, ts1;
