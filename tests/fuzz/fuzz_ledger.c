@@ -10,12 +10,13 @@
  * follows what the ledger says happened to it.
  *
  * Asserts (abort() on violation):
- *  - every entry leaves exactly once: reported to the retire callback at
- *    most once, never reported as answered unless it is a Parse, never reported while queued
- *    entries it was not told about vanish; at most one silent (answered)
- *    departure per reply or pop, and only on a LAST verdict or a pop;
- *  - the ledger never holds more entries than were queued and not yet
- *    gone, the ring is in sending order, its counters (n_ready,
+ *  - every entry leaves exactly once: the retire callback hears of it at
+ *    most once and never as answered unless it is a Parse; entries leave only from the head and
+ *    join only at the tail, so the ring is always a suffix of what was
+ *    queued and never holds more than was queued and not yet gone; at most
+ *    one leaves silently (answered) per reply or pop, and only on a LAST
+ *    verdict or a pop;
+ *  - the ring is in sending order and its counters (n_ready,
  *    n_proxy_parses) match what it holds;
  *  - verdicts are in range, ASYNC only for N/S/A, PART/ASYNC/BAD leave the
  *    count alone, LAST shrinks it and names the head entry, a FAKE head
@@ -38,6 +39,9 @@ typedef struct shadow {
     uint8_t *state;     /* per stmt_id, ID_* */
     uint32_t n_ids;
     uint32_t queued;    /* ids in ID_QUEUED */
+    uint32_t *order;    /* ids queued, in pushing order: order[first..n_order) is */
+    uint32_t first;     /* what the ring held after the last operation */
+    uint32_t n_order;
     uint32_t pushing;   /* id being pushed, or UINT32_MAX */
     uint32_t told_now;  /* callbacks during the current operation */
     uint32_t e_owed, z_owed;
@@ -92,39 +96,41 @@ static int owes_ready(uint8_t kind)
 }
 
 /* Walk the ring against the shadow; returns how many queued ids left
- * without a callback (answered), and marks them so. */
+ * without a callback (answered), and marks them so.  Entries leave only
+ * from the head and join only at the tail, so the ring must be a suffix of
+ * what it held before plus what was pushed since. */
 static uint32_t scan(const sw_ledger *l, shadow *s)
 {
     check(l->count <= l->cap && (l->cap & (l->cap - 1)) == 0);
     check(!l->count || l->head < l->cap);
-    uint32_t live = 0;
+    check(l->count <= s->n_order - s->first);
+    uint32_t gone_from = s->n_order - l->count;
     int ready = 0, proxy_parses = 0;
     for (uint32_t i = 0; i < l->count; i++) {
         const sw_owed *e = ring_at(l, i);
-        check(e->stmt_id < s->n_ids);
+        check(e->stmt_id == s->order[gone_from + i]);
         if (i) check((int32_t)(e->seq - ring_at(l, i - 1)->seq) > 0);
         if (e->kind == SW_OWE_GONE) {
             check(s->state[e->stmt_id] == ID_TOLD);
             continue;
         }
         check(s->state[e->stmt_id] == ID_QUEUED);
-        live++;
         if (owes_ready(e->kind)) ready++;
         if (e->kind == SW_OWE_PARSE && e->owner == SW_OWNER_PROXY) proxy_parses++;
     }
     check(l->n_ready == ready && l->n_proxy_parses == proxy_parses);
-    check(live <= s->queued);
-    uint32_t silent = s->queued - live;
-    if (silent) {
-        /* Which ones: queued ids no longer in the ring. */
-        uint8_t seen_mark = 0x80;
-        for (uint32_t i = 0; i < l->count; i++) s->state[ring_at(l, i)->stmt_id] |= seen_mark;
-        for (uint32_t id = 0; id < s->n_ids; id++) {
-            if (s->state[id] == ID_QUEUED) s->state[id] = ID_ANSWERED;
-            s->state[id] &= (uint8_t)~seen_mark;
+    /* Off the head since the last look: told already, or answered now. */
+    uint32_t silent = 0;
+    for (uint32_t i = s->first; i < gone_from; i++) {
+        uint8_t *st = &s->state[s->order[i]];
+        check(*st == ID_QUEUED || *st == ID_TOLD);
+        if (*st == ID_QUEUED) {
+            *st = ID_ANSWERED;
+            s->queued--;
+            silent++;
         }
-        s->queued = live;
     }
+    s->first = gone_from;
     return silent;
 }
 
@@ -169,6 +175,7 @@ static void op_push(sw_ledger *l, shadow *s, uint8_t arg, uint8_t extra)
         check(*st == ID_NEW && l->count == before + 1 && ring_at(l, before)->stmt_id == e.stmt_id);
         *st = ID_QUEUED;
         s->queued++;
+        s->order[s->n_order++] = (uint32_t)e.stmt_id;
     } else if (rc == 1) {
         check(*st == ID_AT_PUSH && l->count == before);
     } else {
@@ -267,7 +274,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     shadow s = {.n_ids = 0, .pushing = UINT32_MAX};
     s.state = calloc(size + 1, 1);  /* at most one push per input byte */
-    if (!s.state) abort();
+    s.order = calloc(size + 1, sizeof *s.order);
+    if (!s.state || !s.order) abort();
     sw_ledger l;
     sw_ledger_init(&l, on_retire, &s);
 
@@ -302,5 +310,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     op_restart(&l, &s);
     sw_ledger_free(&l);
     free(s.state);
+    free(s.order);
     return 0;
 }

@@ -5,7 +5,7 @@
  * them lives in src/net/client.c behind libuv, so this target drives the
  * same pure functions in the same order client.c does.
  *
- * Feeds, by the first byte (mod 3):
+ * Feeds, by the first byte (mod 4):
  *  0. a client's byte stream before login: startup-phase packets framed by
  *     sw_startup_peek (SSLRequest and GSSENCRequest refused once each,
  *     CancelRequest, StartupMessage), then typed 'p' messages framed by
@@ -18,6 +18,10 @@
  *     fuzzed salt, iteration count, passwords and nonces, and optionally
  *     one byte of the client-final flipped.
  *  2. a stored verifier ("SCRAM-SHA-256$...") to parse and format.
+ *  3. the other direction, shardwire logging in to a server: a fuzzed
+ *     server-first and server-final for sw_scram_client.  The iteration
+ *     count is the server's to choose and costs PBKDF2 rounds in the
+ *     caller, so counts above 64 are only parsed here (mode 2), not run.
  *
  * Asserts (abort() on violation):
  *  - framing: reported lengths are the length word, within 8..limit;
@@ -32,7 +36,11 @@
  *    client accepts the server's signature), always fails with -EACCES with
  *    a wrong one, and a flipped byte is only ever accepted when it lies in
  *    the proof and decodes to the same proof;
- *  - parse(format(parse(v))) == parse(v) for every verifier that parses.
+ *  - parse(format(parse(v))) == parse(v) for every verifier that parses;
+ *  - whatever server-first the client accepts, its proof verifies on a
+ *    server holding that salt and count, that server's signature verifies
+ *    on the client, and a fuzzed server-final is accepted only when it
+ *    carries that same signature.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -398,15 +406,119 @@ static void fuzz_verifier(const uint8_t *data, size_t size)
     free(text);
 }
 
+/* ------------------------------------------------------------ mode 3: client side */
+
+#define CLIENT_NONCE "fuzzClientNonce"
+#define CLIENT_PASSWORD "hunter2"
+
+/* Salt and iteration count of a server-first the client accepted. */
+static void server_first_params(const char *sf, size_t len, uint8_t *salt, int *salt_len, int *iterations)
+{
+    const char *p = sf, *end = sf + len, *v;
+    size_t vl;
+    check(sw_scram_attr_read(&p, end, 'r', NULL, &v, &vl) == 0);
+    check(sw_scram_attr_read(&p, end, 's', NULL, &v, &vl) == 0);
+    *salt_len = sw_b64_decode(v, vl, salt, SW_SCRAM_MAX_SALT);
+    check(*salt_len >= 1);
+    check(sw_scram_attr_read(&p, end, 'i', NULL, &v, &vl) == 0);
+    check(sw_scram_iterations_parse(v, vl, iterations) == 0);
+}
+
+/* The count a server-first asks for, or 0 when there is none to read. */
+static long asked_iterations(const char *sf, size_t len)
+{
+    for (size_t i = 0; i + 3 <= len; i++) {
+        if (memcmp(sf + i, ",i=", 3) != 0) continue;
+        long v = 0;
+        for (size_t k = i + 3; k < len && sf[k] >= '0' && sf[k] <= '9' && v < 1000000; k++)
+            v = v * 10 + (sf[k] - '0');
+        return v;
+    }
+    return 0;
+}
+
+/* A server shardwire cannot tell from PostgreSQL: it accepts the proof. */
+static void check_with_server(const sw_scram_client *cli, const char *sf, size_t sf_len,
+                              const char *cfin, size_t cfin_len, char *sfin, size_t *sfin_len)
+{
+    uint8_t salt[SW_SCRAM_MAX_SALT];
+    int salt_len, iterations;
+    server_first_params(sf, sf_len, salt, &salt_len, &iterations);
+    sw_scram_secret secret;
+    check(sw_scram_secret_from_password(CLIENT_PASSWORD, salt, salt_len, iterations, &secret) == 0);
+    sw_scram_server srv;
+    sw_scram_server_init(&srv, &secret);
+    /* As if this server had answered the client's first message with sf. */
+    srv.state = 1;
+    srv.cbind_flag = 'n';
+    snprintf(srv.client_first_bare, sizeof srv.client_first_bare, "%s", cli->client_first_bare);
+    check(sf_len < sizeof srv.server_first);
+    memcpy(srv.server_first, sf, sf_len);
+    srv.server_first[sf_len] = 0;
+    const char *r = cfin + strlen("c=biws,r="), *comma = strchr(r, ',');
+    check(comma && (size_t)(comma - r) < sizeof srv.nonce);
+    memcpy(srv.nonce, r, (size_t)(comma - r));
+    srv.nonce[comma - r] = 0;
+    check(sw_scram_server_final(&srv, cfin, cfin_len, sfin, SW_SCRAM_MSG_MAX, sfin_len) == 0);
+}
+
+static void fuzz_client(const uint8_t *data, size_t size)
+{
+    if (size == 0) return;
+    size_t sf_len = data[0] < size - 1 ? data[0] : size - 1;
+    const char *sf = (const char *)data + 1;
+    if (asked_iterations(sf, sf_len) > 64) return;
+    char *sf_copy = malloc(sf_len ? sf_len : 1);  /* exact size, for ASan */
+    if (!sf_copy) abort();
+    memcpy(sf_copy, sf, sf_len);
+
+    sw_scram_client cli;
+    char cf[SW_SCRAM_MSG_MAX], cfin[SW_SCRAM_MSG_MAX], sfin[SW_SCRAM_MSG_MAX];
+    size_t cf_len, cfin_len = 77, sfin_len;
+    check(sw_scram_client_first(&cli, CLIENT_PASSWORD, CLIENT_NONCE, cf, sizeof cf, &cf_len) == 0);
+    int rc = sw_scram_client_final(&cli, sf_copy, sf_len, cfin, sizeof cfin, &cfin_len);
+    check(rc == 0 || rc == -EBADMSG || rc == -ENOSPC || rc == -EIO);
+    check(cli.password[0] == 0);  /* wiped whatever happened */
+    if (rc != 0) {
+        check(cfin_len == 0 && cli.state == 3);
+        free(sf_copy);
+        return;
+    }
+    check(cli.state == 2 && cfin_len == strlen(cfin));
+    check(strncmp(cfin, "c=biws,r=" CLIENT_NONCE, strlen("c=biws,r=" CLIENT_NONCE)) == 0);
+    const char *proof = strstr(cfin, ",p=");
+    check(proof && strlen(proof + 3) == 44);
+    check_with_server(&cli, sf_copy, sf_len, cfin, cfin_len, sfin, &sfin_len);
+
+    /* The real server-final verifies; a fuzzed one only with the same v=. */
+    sw_scram_client again = cli;
+    check(sw_scram_client_verify(&again, sfin, sfin_len) == 0);
+    size_t rest = size - 1 - sf_len;
+    char *fin = malloc(rest ? rest : 1);
+    if (!fin) abort();
+    memcpy(fin, data + 1 + sf_len, rest);
+    if (sw_scram_client_verify(&cli, fin, rest) == 0) {
+        uint8_t a[SW_SCRAM_KEY_LEN], b[SW_SCRAM_KEY_LEN];
+        const char *v = memchr(fin, ',', rest);
+        size_t vlen = v ? (size_t)(v - fin) - 2 : rest - 2;
+        check(sw_b64_decode(fin + 2, vlen, a, sizeof a) == SW_SCRAM_KEY_LEN);
+        check(sw_b64_decode(sfin + 2, sfin_len - 2, b, sizeof b) == SW_SCRAM_KEY_LEN);
+        check(memcmp(a, b, sizeof a) == 0);
+    }
+    free(fin);
+    free(sf_copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0: fuzz_stream(data + 1, size - 1); break;
     case 1: fuzz_exchange(data + 1, size - 1); break;
-    default: fuzz_verifier(data + 1, size - 1); break;
+    case 2: fuzz_verifier(data + 1, size - 1); break;
+    default: fuzz_client(data + 1, size - 1); break;
     }
     return 0;
 }

@@ -115,6 +115,8 @@ def startup_seeds():
           + bytes([9]) + b"abcdefghij" + bytes([7]) + b"ABCDEFGH")
     write("fuzz_startup", "exchange_flip", b"\1" + bytes([2, 0, 3]) + b"salt" + bytes([3]) + b"pwd"
           + bytes([3]) + b"nnnn" + bytes([3]) + b"ssss" + bytes([0, 70, 1]))
+    sf = b"r=fuzzClientNonceSERVERnonce,s=c2FsdHNhbHQ=,i=2"
+    write("fuzz_startup", "client_side", b"\3" + bytes([len(sf)]) + sf + b"v=" + b"A" * 43 + b"=")
     write("fuzz_startup", "verifier", b"\2" + b"SCRAM-SHA-256$4096:c2FsdHNhbHRzYWx0c2FsdA==$"
           + b"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=:c3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3M=")
 
