@@ -127,6 +127,9 @@ void sw_stmt_merge_free(sw_stmt_merge *m);
 typedef struct sw_client_stmt {
     char *name;
     sw_stmt *stmt;
+    bool unconfirmed;      /* its Parse (or shardwire's ParseComplete for it) is still in
+                            * flight: the server may yet skip it */
+    uint32_t batch;        /* the client's batch (sw_client.batch_no) that parsed it */
 } sw_client_stmt;
 
 /* Register (or find) the statement for a Parse; takes a reference. */
@@ -385,6 +388,8 @@ struct sw_client {
                             * dropping whatever unnamed statement was there): what the server
                             * has unnamed is this client's or nothing.  Any other server's
                             * unnamed statement belongs to someone else. */
+    uint32_t n_unconfirmed; /* client statements marked unconfirmed */
+    uint32_t batch_no;     /* one-node databases: Syncs sent, numbering the client's batches */
     uint16_t unnamed_inflight; /* unnamed Parses sent to the linked server, not yet answered */
     bool unnamed_batch;    /* one of them since the last Sync: a Bind behind it in the same
                             * batch is skipped with it if it is skipped */

@@ -49,6 +49,14 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
         sw_push_fake_error(c, "53200", "out of memory");
         return;
     }
+    sw_client_stmt *cs = sw_client_stmt_find(c, m.name);
+    if (cs && !sw_ledger_quiet(&s->owed)) {
+        /* an earlier request of this batch may fail: then the server skips
+         * this Parse, and a later batch must not count on the name */
+        cs->unconfirmed = true;
+        cs->batch = c->batch_no;
+        c->n_unconfirmed++;
+    }
     if (sw_map_get(&s->stmts, st->id)) {
         sw_push_fake_named(s, SW_BE_PARSE_COMPLETE, sw_stmt_name_hash(m.name), st->id);
         return;
@@ -131,7 +139,9 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     }
     sw_client_stmt *cs = sw_client_stmt_find(c, m.name);
     if (type == SW_FE_CLOSE) {
-        sw_client_stmt_drop(c, m.name);
+        /* Every earlier reply is in (sw_direct_message waited): a server
+         * skipping to Sync would skip this Close, and the name stays. */
+        if (!s->owed.skipping) sw_client_stmt_drop(c, m.name);
         sw_push_fake(s, SW_BE_CLOSE_COMPLETE);
         return;
     }
@@ -165,6 +175,28 @@ static bool unnamed_unsettled(const sw_client *c, const sw_server *s, uint8_t ty
     return false;
 }
 
+/* A Bind, Describe or Close of a named statement whose Parse is still in
+ * flight from an earlier batch: the server may skip that Parse (an error
+ * before it in its batch), so the message waits for the answer. */
+static bool named_unsettled(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
+{
+    const char *b = (const char *)p + SW_HDR_LEN, *end = (const char *)p + total;
+    const char *name;
+    if (type == SW_FE_BIND) {
+        const char *z = memchr(b, 0, (size_t)(end - b));  /* the portal name */
+        if (!z) return false;
+        name = z + 1;
+    } else if (type == SW_FE_DESCRIBE || type == SW_FE_CLOSE) {
+        if (end - b < 2 || b[0] != 'S') return false;
+        name = b + 1;
+    } else {
+        return false;
+    }
+    if (name >= end || !name[0] || !memchr(name, 0, (size_t)(end - name))) return false;
+    sw_client_stmt *cs = sw_client_stmt_find(c, name);
+    return cs && cs->unconfirmed && cs->batch != c->batch_no;
+}
+
 /* A named Parse shardwire answers itself (the server has the statement). */
 static bool answered_here(sw_client *c, sw_server *s, const uint8_t *p, uint32_t total)
 {
@@ -191,9 +223,21 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
         s = c->server;
     }
     if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
-    if (type == SW_FE_PARSE && s->owed.n_ready > 0 && answered_here(c, s, p, total))
+    if (type == SW_FE_PARSE && s->owed.n_ready > 0 && (c->txn_status == 'E' || answered_here(c, s, p, total)))
         return SW_MSG_WAIT;  /* its answer depends on the transaction state the pending replies tell */
     if (unnamed_unsettled(c, s, type, p, total)) return SW_MSG_WAIT;
+    if (c->n_unconfirmed && named_unsettled(c, type, p, total)) return SW_MSG_WAIT;
+    if (type == SW_FE_CLOSE && s->owed.count > 0 && total > SW_HDR_LEN + 1 && p[SW_HDR_LEN] == 'S' &&
+        p[SW_HDR_LEN + 1] != 0) {
+        /* Whether the server skips it depends on the replies still owed;
+         * a Flush makes the server send those of this batch (it answers
+         * nothing itself, and changes no byte the client gets). */
+        sw_wbuf *w = sw_out_gen(&s->c);
+        size_t start = w->len;
+        sw_build_empty(w, SW_FE_FLUSH);
+        sw_out_gen_done(&s->c, start);
+        return SW_MSG_WAIT;
+    }
     b->parse += total;
     switch (type) {
     case SW_FE_QUERY: {
@@ -218,6 +262,7 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
     case SW_FE_SYNC:
         c->skip_until_sync = false;
         c->unnamed_batch = false;
+        c->batch_no++;
         fwd(c, p, total);
         sw_owe(s, SW_OWE_SYNC, false);
         /* A later segment must not count on a Parse this one sent on

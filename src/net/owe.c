@@ -29,7 +29,12 @@ void sw_server_retire_cb(void *ctx, const sw_owed *e, sw_retire how)
         if (how == SW_RETIRE_OK || how == SW_RETIRE_FAILED) c->unnamed_at = s;
         return;
     }
-    if (how == SW_RETIRE_OK || how == SW_RETIRE_ABSORBED) return;
+    if (how == SW_RETIRE_OK) {
+        if (e->kind == SW_OWE_PARSE && e->name_hash && s->client)
+            sw_client_stmt_confirm(s->client, e->name_hash, e->stmt_id);
+        return;
+    }
+    if (how == SW_RETIRE_ABSORBED) return;
     bool creates = e->kind == SW_OWE_PARSE || (e->kind == SW_OWE_FAKE && e->fake_type == SW_BE_PARSE_COMPLETE);
     if (e->kind == SW_OWE_PARSE && e->stmt_id) sw_map_del(&s->stmts, e->stmt_id);
     if (creates && e->name_hash && s->client) {
@@ -82,6 +87,8 @@ void sw_emit_fakes_now(sw_server *s)
                 c->txn_failed = true;
             } else {
                 sw_build_empty(w, e->fake_type);
+                if (e->fake_type == SW_BE_PARSE_COMPLETE && e->name_hash)
+                    sw_client_stmt_confirm(c, e->name_hash, e->stmt_id);
             }
             sw_out_gen_done(&c->c, start);
         }

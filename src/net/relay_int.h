@@ -181,6 +181,9 @@ sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, s
 void sw_client_stmt_drop(sw_client *c, const char *name);
 /* Drop the name with this hash if it still names statement stmt_id. */
 void sw_client_stmt_drop_id(sw_client *c, uint64_t name_hash, uint64_t stmt_id);
+/* The Parse that made the client's name (name_hash, stmt_id) was answered:
+ * the name is certain. */
+void sw_client_stmt_confirm(sw_client *c, uint64_t name_hash, uint64_t stmt_id);
 
 /* ---------------------------------------------------------------- settings.c */
 

@@ -114,17 +114,33 @@ sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, s
         return NULL;
     }
     cs->stmt = st;
+    cs->unconfirmed = false;
+    cs->batch = 0;
     return st;
+}
+
+static void forget(sw_client *c, sw_client_stmt *cs, uint64_t name_hash)
+{
+    if (cs->unconfirmed) c->n_unconfirmed--;
+    sw_map_del(&c->stmts, name_hash);
+    sw_stmt_release(cs->stmt);
+    free(cs->name);
+    free(cs);
 }
 
 void sw_client_stmt_drop_id(sw_client *c, uint64_t name_hash, uint64_t stmt_id)
 {
     sw_client_stmt *cs = sw_map_get(&c->stmts, name_hash);
     if (!cs || cs->stmt->id != stmt_id) return;
-    sw_map_del(&c->stmts, name_hash);
-    sw_stmt_release(cs->stmt);
-    free(cs->name);
-    free(cs);
+    forget(c, cs, name_hash);
+}
+
+void sw_client_stmt_confirm(sw_client *c, uint64_t name_hash, uint64_t stmt_id)
+{
+    sw_client_stmt *cs = sw_map_get(&c->stmts, name_hash);
+    if (!cs || cs->stmt->id != stmt_id || !cs->unconfirmed) return;
+    cs->unconfirmed = false;
+    c->n_unconfirmed--;
 }
 
 /* Forget the client's name (Close); the servers keep their copy for others. */
@@ -132,8 +148,5 @@ void sw_client_stmt_drop(sw_client *c, const char *name)
 {
     sw_client_stmt *cs = sw_client_stmt_find(c, name);
     if (!cs) return;
-    sw_map_del(&c->stmts, sw_stmt_name_hash(name));
-    sw_stmt_release(cs->stmt);
-    free(cs->name);
-    free(cs);
+    forget(c, cs, sw_stmt_name_hash(name));
 }

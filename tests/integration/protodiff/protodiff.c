@@ -115,11 +115,7 @@ typedef struct seq {
  * it was parsed on, which the client may not have after its Sync; the
  * generator then names it only in the batch that parsed it. */
 static bool txnpool, batch_unnamed;
-/* A named Parse of a statement the server already holds (for this client
- * earlier, or another one) is answered by shardwire; when an earlier
- * request of the same batch then fails, PostgreSQL skips the Parse, but a
- * later batch sent before the failure was known may still find the name
- * (documented).  First in its batch, a named Parse is exact. */
+
 
 static const char *stmt_ref(const char *name)
 {
@@ -364,7 +360,6 @@ static void gen_batch(seq *s, bool routed)
              * not wait for a server): an unknown column shows at Bind, not
              * at Parse.  Documented; left out here. */
             if (strstr(q, "nosuchcolumn")) st = "";
-            if (i > 0) st = "";
             m_parse(s, st, q, nt, nt ? 23 : 0);
             break;
         }
@@ -377,14 +372,7 @@ static void gen_batch(seq *s, bool routed)
         case 2: m_target(s, 'D', rnd(2) ? 'S' : 'P', rnd(2) ? st : po); break;
         case 3: m_execute(s, po, rnd(3) == 0 ? 1 + rnd(3) : 0); break;
         case 4: {
-            /* Close of a named statement is applied by shardwire when it is
-             * sent, also when an earlier request of the same batch then fails
-             * and PostgreSQL skips the Close (documented): first in its batch,
-             * it is exact. */
-            char kind = rnd(2) ? 'S' : 'P';
-            const char *name = rnd(2) ? st : po;
-            if (kind == 'S' && name[0] && i > 0) kind = 'P';
-            m_target(s, 'C', kind, name);
+            m_target(s, 'C', rnd(2) ? 'S' : 'P', rnd(2) ? st : po);
             break;
         }
         case 5: m_empty(s, 'H', "Flush"); break;
