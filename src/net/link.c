@@ -94,7 +94,12 @@ void sw_client_linked(sw_client *c, sw_server *s)
     c->server = s;
     s->client = c;
     sw_settings_sync(c, s);
-    if (c->txn_status != 'I') send_hidden_query(s, c->begin_sql ? c->begin_sql : "BEGIN");
+    if (c->txn_status != 'I') {
+        send_hidden_query(s, c->begin_sql ? c->begin_sql : "BEGIN");
+        /* joining a transaction that has failed: it is failed here too, so
+         * this node answers what a failed transaction answers */
+        if (c->proxy_failed || c->txn_status == 'E') sw_server_fail_batch(s);
+    }
 }
 
 /* Make node's server current.  True when it is; false when one is being
