@@ -33,7 +33,7 @@ rc=0
 SW_BIN=$build/shardwire SW_PROTODIFF=$build/tests/integration/sw_protodiff \
     SW_ITEST=$build/tests/integration/sw_itest SW_SRC=$SRC SW_PROTODIFF_COUNT=$count \
     bash "$SRC/tests/integration/test_protodiff.sh" >"$log" 2>&1 || rc=$?
-grep -E "^ok - .*sequences|^FAIL|MISMATCH" "$log" || true
+grep -E "^ok - .*sequences|^FAIL|MISMATCH|POSTGRESQL FAILED" "$log" || true
 echo "== $((count * 4)) generated sequences requested over 4 setups in $((SECONDS - start)) s; fixed cases included"
 if ((rc == 0)); then
     echo "== all identical"

@@ -126,7 +126,11 @@ bool sw_client_use_node(sw_client *c, int node)
     /* The pool of the last node asked for is the common case: no lookup. */
     sw_pool *p = c->pool && !c->pool->stale && c->pool->node_index == node ? c->pool : sw_pool_get(node, c->conf_user);
     if (!p) {
-        sw_client_error(c, "ERROR", "53200", "out of memory", NULL);
+        /* The message that wanted the node stays unanswered in the input:
+         * an ERROR here and the retry's answer later would be one reply
+         * too many.  Fail closed. */
+        sw_client_error(c, "FATAL", "53200", "out of memory", NULL);
+        sw_client_close(c, "out of memory for a pool");
         return false;
     }
     c->pool = p;

@@ -95,6 +95,14 @@ sw_pool *sw_pool_get(int node_index, const sw_conf_user *u)
     p->mode = u->pool_mode >= 0 ? (sw_pool_mode)u->pool_mode : conf->pool_mode;
     p->connect_timeout_ms = n->connect_timeout_ms;
     p->query_timeout_ms = n->query_timeout_ms;
+    if (!p->key || !p->node_name || !p->host || !p->database || !p->server_user ||
+        (!p->server_password && (u->server_user ? u->server_password : n->password))) {
+        /* out of memory: no half-made pool (its NULLs would be used later) */
+        free(p->key); free(p->node_name); free(p->host); free(p->database);
+        free(p->server_user); free(p->server_password);
+        free(p);
+        return NULL;
+    }
     p->next = sw_g.pools;
     sw_g.pools = p;
     sw_info("pool %s created: %s:%d/%s as %s, size %d, %s pooling", p->key, p->host, p->port, p->database,
