@@ -183,7 +183,12 @@ void sw_client_run(sw_client *c)
         r = c->routed ? sw_routed_message(c, h.type, p, h.total) : sw_direct_message(c, h.type, p, h.total);
         if (r != SW_MSG_WAIT) sw_client_route_drop(c);  /* kept only while the message waits */
         if (r == SW_MSG_CLOSED || c->c.closing) return;
-        if (links_faulted(c)) return;
+        if (links_faulted(c)) {
+            /* The client was told; what it sent after the message is still
+             * to be read (nothing else would wake this loop for it). */
+            if (c->c.closing) return;
+            continue;
+        }
         if (r == SW_MSG_WAIT) {
             if (c->state != SW_CLIENT_WAITING) sw_client_set_flow(c, SW_FLOW_STALLED);
             break;
