@@ -447,6 +447,18 @@ static void gen(seq *s, uint64_t seed, bool routed)
 
 /* ---------------------------------------------------------------- fixed regression cases */
 
+/* A batch whose Parse or Bind fails, a Query inside it (skipped until
+ * Sync), then a Query after the Sync. */
+static void error_then_query(seq *s, const char *sql, unsigned nparams, const char *value)
+{
+    m_parse(s, "", sql, nparams, nparams ? 23 : 0);
+    m_bind(s, "", "", nparams, value);
+    m_execute(s, "", 0);
+    m_query(s, "SELECT 'skipped'");
+    m_empty(s, 'S', "Sync");
+    m_query(s, "SELECT 'after-sync'");
+}
+
 static bool gen_case(seq *s, const char *name)
 {
     int32_t args[2] = {2, 3};
@@ -457,20 +469,10 @@ static bool gen_case(seq *s, const char *name)
         m_fcall(s, 177, 2, args);
         m_query(s, "SELECT 'after-fcall'");
     } else if (strcmp(name, "error-then-query") == 0) {
-        m_parse(s, "", "SELECT nosuchcolumn FROM t", 0, 0);
-        m_bind(s, "", "", 0, NULL);
-        m_execute(s, "", 0);
-        m_query(s, "SELECT 'skipped'");
-        m_empty(s, 'S', "Sync");
-        m_query(s, "SELECT 'after-sync'");
+        error_then_query(s, "SELECT nosuchcolumn FROM t", 0, NULL);
     } else if (strcmp(name, "bind-error-then-query") == 0) {
         /* the same where the error is the Bind's (a bad key parameter) */
-        m_parse(s, "", "SELECT v FROM t WHERE id = $1", 1, 23);
-        m_bind(s, "", "", 1, "notanint");
-        m_execute(s, "", 0);
-        m_query(s, "SELECT 'skipped'");
-        m_empty(s, 'S', "Sync");
-        m_query(s, "SELECT 'after-sync'");
+        error_then_query(s, "SELECT v FROM t WHERE id = $1", 1, "notanint");
     } else if (strcmp(name, "params-40000") == 0) {
         m_parse(s, "", "SELECT $1::int", 40000, 23);
         m_bind(s, "", "", 40000, "5");
