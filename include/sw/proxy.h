@@ -295,6 +295,9 @@ typedef struct sw_fan {
     uint64_t rows;         /* summed row count */
     bool have_count;       /* ...which a target's tag carried */
     char status;           /* combined ReadyForQuery status */
+    bool copies;           /* the targets are copies of reference tables running one write:
+                            * the first target's rows, count and notices are the answer */
+    uint64_t copy_rows;    /* ...the first target's count, to check the others against */
     /* SW_FAN_MERGE */
     struct sw_merge *merge;
     struct sw_merge_spec *spec_owned; /* the spec, when not a statement's cached one */
@@ -360,6 +363,11 @@ struct sw_client {
     int copy_key_pos;      /* COPY without a column list: key position + 1 once looked up */
     char *begin_sql;       /* the client's BEGIN, replayed on servers joining the transaction */
     bool proxy_failed;     /* shardwire refused a statement inside the transaction */
+    /* Savepoints the transaction has set, oldest first (NAMEDATALEN names):
+     * a node joining the transaction later gets them after its BEGIN, so
+     * ROLLBACK TO and RELEASE act on every node it holds. */
+    char (*savepoints)[64];
+    int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */
     char *shard_override;  /* SET shardwire.shard */
     char *key_override;    /* SET shardwire.sharding_key */

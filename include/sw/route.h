@@ -119,6 +119,19 @@ typedef enum sw_stmt_kind {
 
 const char *sw_stmt_kind_name(sw_stmt_kind k);
 
+/* Which transaction statement, for the ones whose effect shardwire
+ * tracks across nodes (savepoints replayed on a node that joins later,
+ * a client's own two-phase commit). */
+typedef enum sw_txn_op {
+    SW_TXN_NONE = 0,
+    SW_TXN_SAVEPOINT,
+    SW_TXN_RELEASE,
+    SW_TXN_ROLLBACK_TO,
+    SW_TXN_PREPARE,       /* PREPARE TRANSACTION 'gid' */
+    SW_TXN_COMMIT_PREPARED,
+    SW_TXN_ROLLBACK_PREPARED,
+} sw_txn_op;
+
 /* Per-session routing overrides (SET shardwire.shard / shardwire.sharding_key). */
 typedef struct sw_route_session {
     const char *shard;        /* node name, or NULL */
@@ -164,6 +177,10 @@ typedef struct sw_route_out {
     bool write;               /* changes data (INSERT/UPDATE/DELETE/COPY FROM/DDL) */
     bool multi;               /* the text holds more than one statement */
     bool set_local;           /* SET LOCAL (the override ends with the transaction) */
+    bool copies;              /* a write of reference-table copies: every target runs the same
+                               * statement on the same rows; one target's answer is the answer */
+    uint8_t txn_op;           /* sw_txn_op */
+    char txn_name[64];        /* its savepoint name or GID (NAMEDATALEN) */
     /* SW_ROUTE_OK: targets sorted by node; several may share a node when a
      * table-suffix statement runs once per physical table.  n_targets == 0
      * means "no preference": the proxy runs it on the client's current

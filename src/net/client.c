@@ -123,6 +123,7 @@ static void client_free_cb(uv_handle_t *h)
     sw_route_out_clear(&c->route);
     free(c->lost_msg);
     free(c->begin_sql);
+    free(c->savepoints);
     free(c->shard_override);
     free(c->key_override);
     free(c);

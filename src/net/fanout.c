@@ -116,7 +116,7 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
     case SW_BE_EMPTY_QUERY: once = SW_FAN_ONCE_DESC; break;
     case SW_BE_DATA_ROW:
     case SW_BE_PORTAL_SUSPENDED:
-        return f->failure == SW_FAN_FINE;
+        return f->failure == SW_FAN_FINE && !(f->copies && f->cur > 0);
     case SW_BE_COPY_OUT: once = SW_FAN_ONCE_DESC; break;
     case SW_BE_COPY_DATA: {
         bool first = !f->copy_data_seen;
@@ -145,8 +145,14 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
             memcpy(f->tag, tag, wl);
             f->tag[wl] = 0;
         }
-        if (counted) {
+        if (counted && f->copies && f->cur > 0) {
+            /* one logical write: what one server would count */
+            if (n != f->copy_rows)
+                sw_warn("client %s pid=%d: reference table copies diverge: node %s reports \"%.*s\", the first copy %llu rows",
+                        c->addr, c->pid, s->pool->node_name, (int)len, tag, (unsigned long long)f->copy_rows);
+        } else if (counted) {
             f->rows += n;
+            f->copy_rows = n;
             f->have_count = true;
         }
         return false;
@@ -160,8 +166,10 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
         (void)s;
         return false;
     }
+    case SW_BE_NOTICE:
+        return !(f->copies && f->cur > 0);  /* the same notice from every copy */
     default:
-        return true;  /* notices, parameter status, notifications */
+        return true;  /* parameter status, notifications */
     }
     if (f->once & once) return false;
     f->once |= once;

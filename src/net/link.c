@@ -31,6 +31,7 @@ void sw_client_txn_clear(sw_client *c)
     free(c->lost_msg);
     c->lost_msg = NULL;
     c->proxy_failed = false;
+    c->n_savepoints = 0;
     if (c->overrides_local) {
         free(c->shard_override);
         free(c->key_override);
@@ -84,6 +85,55 @@ static void send_hidden_query(sw_server *s, const char *sql)
     sw_owe(s, SW_OWE_QUERY, true);
 }
 
+bool sw_client_savepoint_track(sw_client *c, const sw_route_out *o)
+{
+    if (c->txn_status == 'I' || o->multi) return true;
+    if (o->txn_op == SW_TXN_SAVEPOINT) {
+        if (c->txn_status != 'T' || c->proxy_failed) return true;  /* refused by the nodes */
+        if (c->n_savepoints == c->cap_savepoints) {
+            int cap = c->cap_savepoints ? c->cap_savepoints * 2 : 8;
+            void *nv = realloc(c->savepoints, (size_t)cap * sizeof *c->savepoints);
+            if (!nv) return false;
+            c->savepoints = nv;
+            c->cap_savepoints = cap;
+        }
+        snprintf(c->savepoints[c->n_savepoints++], sizeof c->savepoints[0], "%s", o->txn_name);
+        return true;
+    }
+    if (o->txn_op != SW_TXN_RELEASE && o->txn_op != SW_TXN_ROLLBACK_TO) return true;
+    /* PostgreSQL acts on the most recent savepoint of that name: RELEASE
+     * drops it and every later one, ROLLBACK TO keeps it. */
+    for (int i = c->n_savepoints - 1; i >= 0; i--) {
+        if (strcmp(c->savepoints[i], o->txn_name) == 0) {
+            c->n_savepoints = o->txn_op == SW_TXN_RELEASE ? i : i + 1;
+            break;
+        }
+    }
+    return true;
+}
+
+/* One Query of SAVEPOINT statements re-creating the transaction's
+ * savepoints on s (built in place: an allocation failure shows in the
+ * generated buffer, which closes s before anything of it is sent). */
+static void send_savepoints(sw_client *c, sw_server *s)
+{
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_msg_begin(w, SW_FE_QUERY);
+    for (int i = 0; i < c->n_savepoints; i++) {
+        sw_wbuf_put(w, "SAVEPOINT \"", 11);
+        for (const char *r = c->savepoints[i]; *r; r++) {
+            if (*r == '"') sw_wbuf_put(w, "\"", 1);  /* an identifier's quote is doubled */
+            sw_wbuf_put(w, r, 1);
+        }
+        sw_wbuf_put(w, "\";", 2);
+    }
+    sw_wbuf_put(w, "", 1);
+    sw_msg_end(w);
+    sw_out_gen_done(&s->c, start);
+    sw_owe(s, SW_OWE_QUERY, true);
+}
+
 void sw_client_linked(sw_client *c, sw_server *s)
 {
     int node = s->pool->node_index;
@@ -96,6 +146,7 @@ void sw_client_linked(sw_client *c, sw_server *s)
     sw_settings_sync(c, s);
     if (c->txn_status != 'I') {
         send_hidden_query(s, c->begin_sql ? c->begin_sql : "BEGIN");
+        if (c->n_savepoints > 0) send_savepoints(c, s);
         /* joining a transaction that has failed: it is failed here too, so
          * this node answers what a failed transaction answers */
         if (c->proxy_failed || c->txn_status == 'E') sw_server_fail_batch(s);

@@ -77,6 +77,10 @@ bool sw_client_quiescent(const sw_client *c);
 void sw_client_unlink(sw_client *c, bool clean);
 /* Forget the transaction's replay state (BEGIN text, failure, SET LOCAL). */
 void sw_client_txn_clear(sw_client *c);
+/* A savepoint statement (o->txn_op) is on its way to the transaction's
+ * nodes: follow it in the list replayed on nodes that join later.  False
+ * when out of memory (the caller refuses the statement). */
+bool sw_client_savepoint_track(sw_client *c, const sw_route_out *o);
 /* Pick up a reloaded configuration between statements; false: closed. */
 bool sw_client_refresh_conf(sw_client *c);
 

@@ -133,7 +133,10 @@ static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
         pl->step = Q_EMPTY_FAILED;  /* no node need hear of it */
         return;
     }
-    if (refuse && c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT) { pl->step = Q_ABORTED; return; }
+    /* ROLLBACK TO goes on: shardwire failed the transaction on every node
+     * it holds (and fails it on any that joins), so the nodes answer it */
+    if (refuse && c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT &&
+        o->txn_op != SW_TXN_ROLLBACK_TO) { pl->step = Q_ABORTED; return; }
     if (refuse && failed_refuses(c, o)) { pl->step = Q_ABORTED; return; }
     if (o->status == SW_ROUTE_ERROR) { pl->step = Q_REFUSED; return; }
     if (o->local != SW_LOCAL_NONE) { pl->step = Q_LOCAL; return; }
@@ -180,6 +183,19 @@ static bool remember_begin(sw_client *c, const char *sql, size_t len)
     if (!copy) return false;
     free(c->begin_sql);
     c->begin_sql = copy;
+    return true;
+}
+
+/* A savepoint statement goes to the transaction's nodes (all linked
+ * already): follow it, and after ROLLBACK TO the nodes' own state is the
+ * transaction's again.  False when refused (out of memory, answered). */
+static bool txn_statement_sent(sw_client *c, const sw_route_out *o)
+{
+    if (!sw_client_savepoint_track(c, o)) {
+        sw_local_error(c, "53200", "out of memory");
+        return false;
+    }
+    if (o->txn_op == SW_TXN_ROLLBACK_TO) c->proxy_failed = false;
     return true;
 }
 
@@ -267,6 +283,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             sw_local_error(c, "53200", "out of memory");
             break;
         }
+        if (o->kind == SW_SK_TXN_OTHER && !txn_statement_sent(c, o)) break;
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
         sw_owe(s, SW_OWE_QUERY, false);
@@ -289,8 +306,10 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         if (pl.rewrite) {
             for (int i = 0; i < pl.n; i++) pl.tx[i].sql = (char *)pl.rewrite;  /* pl.t is pl.tx here */
         }
+        if (o->kind == SW_SK_TXN_OTHER && !txn_statement_sent(c, o)) break;
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_fan_query(c, pl.t, pl.n, q.sql, q.len);
+        c->fan.copies = o->copies;
         if (copy_to)
             c->fan.copy = copy_binary ? SW_FAN_COPY_BINARY : copy_header ? SW_FAN_COPY_HEADER : SW_FAN_COPY_TEXT;
         break;
@@ -542,6 +561,17 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
     return SW_MSG_DONE;
 }
 
+/* txn_statement_sent for a Bind: the error goes in the batch. */
+static bool bind_txn_statement(sw_client *c, const sw_route_out *o)
+{
+    if (!sw_client_savepoint_track(c, o)) {
+        sw_ext_error(c, "53200", "out of memory");
+        return false;
+    }
+    if (o->txn_op == SW_TXN_ROLLBACK_TO) c->proxy_failed = false;
+    return true;
+}
+
 static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
 {
     sw_bind_msg m;
@@ -599,7 +629,8 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     const sw_route_target *t = o->targets;
     int n = o->n_targets;
 
-    if ((c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT) || failed_refuses(c, o)) {
+    if ((c->proxy_failed && o->kind != SW_SK_ROLLBACK && o->kind != SW_SK_COMMIT && o->txn_op != SW_TXN_ROLLBACK_TO) ||
+        failed_refuses(c, o)) {
         c->c.in.parse += total;
         if (m.nparams != st->nparams) {  /* PostgreSQL checks the count first */
             snprintf(msg, sizeof msg, "bind message supplies %d parameters, but prepared statement \"%s\" requires %d",
@@ -639,6 +670,10 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         if (o->kind == SW_SK_BEGIN && c->txn_status == 'I' && !remember_begin(c, st->query, st->query_len)) {
             c->c.in.parse += total;
             sw_ext_error(c, "53200", "out of memory");
+            goto out;
+        }
+        if (o->kind == SW_SK_TXN_OTHER && !bind_txn_statement(c, o)) {
+            c->c.in.parse += total;
             goto out;
         }
         sw_stmt *run = st, *interned = NULL;
@@ -696,13 +731,14 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         runs[i] = t[i].sql ? sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types) : NULL;
         oom |= t[i].sql && !runs[i];
     }
-    if (oom) {  /* never the unrewritten text instead */
+    if (oom || (o->kind == SW_SK_TXN_OTHER && !bind_txn_statement(c, o))) {  /* never the unrewritten text instead */
         for (int i = 0; i < n; i++) sw_stmt_release(runs[i]);
         c->c.in.parse += total;
-        sw_ext_error(c, "53200", "out of memory");
+        if (oom) sw_ext_error(c, "53200", "out of memory");
         goto out;
     }
     sw_fan_begin(c);
+    c->fan.copies = o->copies;
     const uint8_t *rp = p + total;
     for (int i = 0; i < n; i++) {
         sw_server *s = c->link[t[i].node];

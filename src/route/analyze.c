@@ -106,6 +106,20 @@ static void analyze_stmt(sw_actx *a, const PgQuery__Node *n, bool top)
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_PREPARED: st->kind = SW_SK_ROLLBACK; break;
         default: st->kind = SW_SK_TXN_OTHER; break;
         }
+        switch (n->transaction_stmt->kind) {
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT: st->txn_op = SW_TXN_SAVEPOINT; break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE: st->txn_op = SW_TXN_RELEASE; break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO: st->txn_op = SW_TXN_ROLLBACK_TO; break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE: st->txn_op = SW_TXN_PREPARE; break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT_PREPARED: st->txn_op = SW_TXN_COMMIT_PREPARED; break;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_PREPARED: st->txn_op = SW_TXN_ROLLBACK_PREPARED; break;
+        default: break;
+        }
+        {
+            const char *nm = n->transaction_stmt->savepoint_name;
+            if (!nm || !nm[0]) nm = n->transaction_stmt->gid;
+            if (nm && nm[0]) st->txn_name = sw_plan_str(a->p, nm, strlen(nm));
+        }
         return;
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
         st->kind = SW_SK_SET;
@@ -174,7 +188,7 @@ sw_plan *sw_plan_build(sw_router *r, int db, const char *text, size_t len, const
         if (!raw->stmt) continue;
         sw_pstmt *st = &p->stmts[p->n_stmts];
         memset(st, 0, sizeof *st);
-        st->err = st->local_name = -1;
+        st->err = st->local_name = st->txn_name = -1;
         st->ins_occ = st->upd_occ = -1;
         st->ddl_occ = st->ddl_item = st->ddl_first = st->ddl_last = st->ddl_str = -1;
         uint32_t b = raw->stmt_location > 0 ? (uint32_t)raw->stmt_location : 0;

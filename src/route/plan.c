@@ -248,6 +248,7 @@ static int combine(sw_eval *e, const sw_pstmt *st, tables *tb, sw_nodeset *out_s
         if (!tb->ref_copies) return sw_eval_error(e, "0A000", "reference tables of this statement share no node");
         s = tb->ref_copies;
         have = true;
+        e->out->copies = sw_popcount(s) > 1;
         sw_eval_reason(e, "write to reference table %s -> every copy", rt->name);
     } else if (tb->ref_read >= 0) {
         const sw_conf_table *rt = sw_eval_table(e, tb->ref_read);
@@ -317,6 +318,8 @@ int sw_eval_stmt(sw_eval *e, int si)
     const sw_router *r = e->r;
     out->kind = st->kind;
     out->write = st->write;
+    out->txn_op = st->txn_op;
+    if (st->txn_name >= 0) snprintf(out->txn_name, sizeof out->txn_name, "%s", sw_plan_s(p, st->txn_name));
     if (st->local != SW_LOCAL_NONE) {
         if (st->err >= 0) return sw_eval_error(e, st->sqlstate, "%s", sw_plan_s(p, st->err));
         return sw_local_eval(e, st);

@@ -124,6 +124,8 @@ typedef struct sw_pstmt {
     bool explain;
     bool keyless_forbidden;  /* top-level ORDER BY/LIMIT/DISTINCT/GROUP BY/aggregate */
     bool cursor;             /* DECLARE CURSOR: its FETCHes go to one server */
+    uint8_t txn_op;          /* sw_txn_op of a transaction statement */
+    int32_t txn_name;        /* plan string: its savepoint name or GID, -1 */
     int32_t first, last;     /* items of the statement, last = last non-comment */
     int32_t occ0, n_occ;
     /* value-independent error found by the analysis */

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# test_writes: writes and transactions across nodes mean what they mean on
+# one server.  Each script below runs twice with psql: on a plain
+# PostgreSQL server holding the whole database (the oracle, node o) and
+# through shardwire over three nodes (t sharded by id, r a reference table
+# with a copy on every node, g a sharded table with a bigserial id).  The
+# echoed statements, every reply (tags, rows, errors with their SQLSTATE)
+# and then the tables' final contents must be identical, and every copy of
+# r must hold the same rows.
+source "$(dirname "$0")/lib.sh"
+sw_direct && sw_skip_test "compares shardwire with PostgreSQL itself"
+
+SCHEMA="CREATE TABLE t (id int PRIMARY KEY, v text, n int DEFAULT 0);
+CREATE TABLE r (id int PRIMARY KEY, name text, price numeric);
+CREATE TABLE d (id int PRIMARY KEY, v text UNIQUE DEFERRABLE INITIALLY DEFERRED);
+GRANT ALL ON t, r, d TO PUBLIC;"
+SEED="INSERT INTO t (id, v, n) VALUES $(for i in $(seq 1 30); do printf "(%d, 'v%d', %d)," $i $i $((i * 10)); done | sed 's/,$//');
+INSERT INTO r (id, name, price) VALUES $(for i in $(seq 1 10); do printf "(%d, 'p%d', %d.5)," $i $i $i; done | sed 's/,$//');"
+
+pg_start o
+pg_start a
+pg_start b
+pg_start c
+for n in o a b c; do pg_psql $n -c "$SCHEMA"; done
+pg_psql o -c "$SEED"
+cat >"$SW_TMP/functions.yaml" <<'YAML'
+- name: t_hash
+  kind: hash
+  nodes: [node_a, node_b, node_c]
+YAML
+cat >"$SW_TMP/tables.yaml" <<'YAML'
+- {name: t, key: id, function: t_hash}
+- {name: d, key: id, function: t_hash}
+- {name: r, reference: true}
+YAML
+sw_config_write "$SW_TMP/sw.yaml" mode=transaction size=4 nodes=a,b,c db=shop:a \
+    functions="$SW_TMP/functions.yaml" tables="$SW_TMP/tables.yaml"
+sw_start "$SW_TMP/sw.yaml"
+while read -r line; do sw_psql -c "$line"; done <<<"$SEED"
+ORACLE_CI="host=127.0.0.1 port=$PG_PORT_o user=sw_trust dbname=shop"
+
+# run_both NAME: the script on stdin, both ways; replies then contents compared.
+run_both() {
+    local name=$1 f=$SW_TMP/$1.sql
+    cat >"$f"
+    timeout 60 psql -X -w -a -v VERBOSITY=sqlstate -d "$ORACLE_CI" -f "$f" >"$SW_TMP/$name.direct" 2>&1 || true
+    timeout 60 psql -X -w -a -v VERBOSITY=sqlstate -d "$(sw_conninfo)" -f "$f" >"$SW_TMP/$name.proxy" 2>&1 || true
+    if ! diff -u "$SW_TMP/$name.direct" "$SW_TMP/$name.proxy" >"$SW_TMP/$name.diff"; then
+        cat "$SW_TMP/$name.diff" >&2
+        fail "$name: replies differ from PostgreSQL's"
+    fi
+    contents_equal "$name"
+    ok "$name: same replies as PostgreSQL ($(grep -c . "$SW_TMP/$name.direct") lines), same contents"
+}
+
+# Every table's rows on the oracle equal their union over the nodes; every
+# copy of r equals the oracle's r.
+contents_equal() {
+    local name=$1 tbl want got n
+    for tbl in t d; do
+        want=$(pg_psql o -c "SELECT * FROM $tbl ORDER BY 1")
+        got=$(for n in a b c; do pg_psql $n -c "SELECT * FROM $tbl"; done | sort -t'|' -k1,1n)
+        [[ $want == "$got" ]] || fail "$name: table $tbl differs from the oracle's:
+$(diff <(echo "$want") <(echo "$got") | head -20)"
+    done
+    want=$(pg_psql o -c "SELECT * FROM r ORDER BY 1")
+    for n in a b c; do
+        got=$(pg_psql $n -c "SELECT * FROM r ORDER BY 1")
+        [[ $want == "$got" ]] || fail "$name: copy of r on node $n differs from the oracle's:
+$(diff <(echo "$want") <(echo "$got") | head -20)"
+    done
+}
+
+step "a failed transaction fails on every node"
+run_both failed_txn <<'SQL'
+BEGIN;
+INSERT INTO t (id, v) VALUES (101, 'a');
+INSERT INTO t (id, v) VALUES (1, 'duplicate');
+INSERT INTO t (id, v) VALUES (102, 'b');
+INSERT INTO t (id, v) VALUES (103, 'c');
+SELECT count(*) FROM t;
+COMMIT;
+SELECT count(*) FROM t WHERE id > 100;
+SQL
+
+step "savepoints reach the nodes that join after them"
+run_both savepoints <<'SQL'
+BEGIN;
+INSERT INTO t (id, v) VALUES (104, 'a');
+SAVEPOINT a;
+INSERT INTO t (id, v) VALUES (105, 'b');
+INSERT INTO t (id, v) VALUES (106, 'c');
+INSERT INTO t (id, v) VALUES (107, 'd');
+ROLLBACK TO SAVEPOINT a;
+INSERT INTO t (id, v) VALUES (108, 'e');
+SAVEPOINT b;
+SAVEPOINT "Odd ""name""";
+INSERT INTO t (id, v) VALUES (109, 'f');
+INSERT INTO t (id, v) VALUES (110, 'g');
+RELEASE SAVEPOINT b;
+ROLLBACK TO SAVEPOINT "Odd ""name""";
+ROLLBACK TO SAVEPOINT a;
+INSERT INTO t (id, v) VALUES (111, 'h');
+INSERT INTO t (id, v) VALUES (1, 'duplicate');
+SELECT 1;
+ROLLBACK TO a;
+INSERT INTO t (id, v) VALUES (112, 'i');
+SAVEPOINT c;
+SELECT no_such_column FROM t WHERE id = 1;
+ROLLBACK TO c;
+INSERT INTO t (id, v) VALUES (113, 'j');
+RELEASE a;
+ROLLBACK TO a;
+COMMIT;
+SELECT id, v FROM t WHERE id > 100 ORDER BY id;
+SQL
+
+step "writes to reference tables count logical rows"
+run_both reference_counts <<'SQL'
+UPDATE r SET price = price + 1 WHERE id = 1;
+UPDATE r SET price = price * 2;
+UPDATE r SET name = name || '!' WHERE id <= 3 RETURNING id, name;
+DELETE FROM r WHERE id > 8;
+DELETE FROM r WHERE id = 8 RETURNING *;
+INSERT INTO r (id, name, price) VALUES (20, 'x', 1), (21, 'y', 2) RETURNING id;
+BEGIN;
+UPDATE r SET price = 0 WHERE id = 20;
+INSERT INTO t (id, v) VALUES (120, 'with r');
+COMMIT;
+SELECT * FROM r ORDER BY id;
+SQL
