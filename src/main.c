@@ -74,6 +74,7 @@ static void proxy_stop(void)
     }
     sw_client_close_all("57P01", "terminating connection due to administrator command");
     sw_pool_close_all();
+    sw_recover_stop();
     if (!uv_is_closing((uv_handle_t *)&sw_g.janitor)) uv_close((uv_handle_t *)&sw_g.janitor, close_noop);
     if (!uv_is_closing((uv_handle_t *)&sw_g.sighup)) uv_close((uv_handle_t *)&sw_g.sighup, close_noop);
     if (!uv_is_closing((uv_handle_t *)&sw_g.sigterm)) uv_close((uv_handle_t *)&sw_g.sigterm, close_noop);
@@ -187,6 +188,7 @@ int sw_proxy_reload(char *err, size_t errsz)
     for (sw_client *c = sw_g.clients; c; c = c->next) c->conf_user = NULL;
     sw_proxy_retire_unused();
     sw_log_current = nc->log_level;
+    sw_recover_reconfigure();
     sw_info("configuration reloaded from %s", sw_g.conf_path);
     return 0;
 }
@@ -301,6 +303,7 @@ int main(int argc, char **argv)
     if (listen_start() != 0) return 1;
     uv_timer_init(sw_g.loop, &sw_g.janitor);
     uv_timer_start(&sw_g.janitor, janitor_cb, JANITOR_MS, JANITOR_MS);
+    sw_recover_init();
     uv_signal_init(sw_g.loop, &sw_g.sighup);
     uv_signal_start(&sw_g.sighup, signal_cb, SIGHUP);
     uv_signal_init(sw_g.loop, &sw_g.sigterm);

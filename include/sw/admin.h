@@ -14,6 +14,8 @@
  *   SHOW CACHE                      shape cache hits, misses, entries
  *   SHOW CLIENTS                    connected clients
  *   SHOW VERSION, SHOW HELP
+ *   SHOW TRANSACTIONS               two-phase commits not finished
+ *   RESOLVE 'gid' COMMIT|ROLLBACK   settle a prepared transaction by hand
  *   RELOAD                          reread the configuration file
  *
  * Users in the configuration's stats_users have a read-only console
@@ -56,6 +58,21 @@ typedef struct sw_admin_merge_stats {
     uint64_t copy_rows;      /* rows they loaded */
 } sw_admin_merge_stats;
 
+/* A transaction shardwire's two-phase commit has not finished (SHOW
+ * TRANSACTIONS): committing now, or prepared on a node and not settled. */
+typedef struct sw_admin_txn_row {
+    char gid[200];
+    char node[64];           /* where it is prepared; "" while committing */
+    char state[128];
+    int64_t age_ms;
+} sw_admin_txn_row;
+
+/* An operator's decision for a prepared transaction (RESOLVE). */
+typedef struct sw_admin_resolve {
+    char gid[200];
+    bool commit;
+} sw_admin_resolve;
+
 /* What the console reports on; owned by the caller, read only during the call. */
 typedef struct sw_admin_env {
     sw_router *router;                /* current router (its conf via sw_router_conf); may be NULL */
@@ -64,11 +81,15 @@ typedef struct sw_admin_env {
     uint64_t now_ms;                  /* wall clock, for SHOW ROUTE's ID and cache clocks */
     const sw_admin_merge_stats *merges; /* or NULL = unknown */
     bool read_only;                   /* a stats user: SHOW commands only, RELOAD gets 42501 */
+    const sw_admin_txn_row *txns;     /* SHOW TRANSACTIONS */
+    int n_txns;
+    sw_admin_resolve *resolve;        /* filled for SW_ADMIN_RESOLVE (may be NULL: refused) */
 } sw_admin_env;
 
 typedef enum sw_admin_action {
     SW_ADMIN_NONE = 0,
     SW_ADMIN_RELOAD,          /* reread the configuration file (as SIGHUP) */
+    SW_ADMIN_RESOLVE,         /* settle env->resolve's transaction as it says */
 } sw_admin_action;
 
 /* Answer one console query string sql[0..len): appends RowDescription,

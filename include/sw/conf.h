@@ -147,6 +147,9 @@ typedef struct sw_conf_table {
 typedef struct sw_conf_database {
     char *name;
     int default_node;    /* index into nodes */
+    bool two_phase;      /* default true: a transaction that wrote on several nodes commits with
+                            two-phase commit; false: one node after the other, as fast as one
+                            node but not atomic */
     sw_conf_table *tables;
     int n_tables;
 } sw_conf_database;
@@ -187,6 +190,14 @@ typedef struct sw_conf {
 
     /* log: */
     sw_log_level log_level;        /* default info */
+
+    /* transactions: (two-phase commit across nodes) */
+    char *instance;                /* default "shardwire": names this instance in its
+                                      transaction IDs; instances in front of the same
+                                      nodes need different names */
+    int recovery_interval_ms;      /* default 30s: how often prepared transactions are checked */
+    int recovery_min_age_ms;       /* default 60s: another instance's prepared transaction is
+                                      resolved only once this old */
 
     sw_conf_node *nodes;
     int n_nodes;

@@ -43,6 +43,8 @@ typedef enum sw_owe_kind {
 typedef enum sw_owner {
     SW_OWNER_CLIENT,
     SW_OWNER_PROXY,        /* shardwire's own request (settings, BEGIN replay, Parse) */
+    SW_OWNER_COMMIT,       /* a step of shardwire's two-phase commit: success or
+                            * error, the replies go to the commit, not the client */
     SW_OWNER_ABORT         /* shardwire's request that must fail (a Query, or
                             * a Bind of a statement that does not exist),
                             * aborting the server's transaction as the

@@ -366,6 +366,8 @@ struct sw_client {
     /* Savepoints the transaction has set, oldest first (NAMEDATALEN names):
      * a node joining the transaction later gets them after its BEGIN, so
      * ROLLBACK TO and RELEASE act on every node it holds. */
+    uint64_t wrote_mask;   /* bit i: the transaction sent node i a statement that may write */
+    struct sw_commit *commit; /* two-phase commit in progress (commit.c), or NULL */
     char (*savepoints)[64];
     int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */
@@ -482,6 +484,13 @@ void sw_conn_forget_src(sw_conn *dst);
 void sw_conn_free_buffers(sw_conn *c);
 /* Close the handle; `freefn` runs in the close callback. */
 void sw_conn_close(sw_conn *c, uv_close_cb freefn);
+
+/* Recovery of prepared transactions (recover.c): start it (a run at
+ * once, then every transactions.recovery_interval), follow a reload's
+ * interval, stop it at shutdown. */
+void sw_recover_init(void);
+void sw_recover_reconfigure(void);
+void sw_recover_stop(void);
 
 /* ------------------------------------------------------------------ the proxy */
 

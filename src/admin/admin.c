@@ -32,6 +32,8 @@ static const struct {
     {"SHOW CLIENTS", "number of connected clients"},
     {"SHOW VERSION", "shardwire version"},
     {"SHOW HELP", "this list"},
+    {"SHOW TRANSACTIONS", "two-phase commits in progress and prepared transactions not yet settled"},
+    {"RESOLVE 'gid' COMMIT|ROLLBACK", "settle a prepared transaction by hand, unless its decision is recorded (admin_users only)"},
     {"RELOAD", "reread the configuration file (admin_users only)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -179,6 +181,54 @@ static void show_merges(const sw_admin_env *env, sw_wbuf *out)
     sw_admin_rs_end(&rs);
 }
 
+static void show_transactions(const sw_admin_env *env, sw_wbuf *out)
+{
+    static const char *const cols[] = {"gid", "node", "state", "age_ms"};
+    sw_admin_rs rs;
+    sw_admin_rs_begin(&rs, out, cols, 4);
+    for (int i = 0; i < env->n_txns; i++) {
+        const sw_admin_txn_row *t = &env->txns[i];
+        char age[24];
+        snprintf(age, sizeof age, "%" PRId64, t->age_ms);
+        const char *row[4] = {t->gid, t->node, t->state, age};
+        sw_admin_rs_row(&rs, row);
+    }
+    sw_admin_rs_end(&rs);
+}
+
+/* RESOLVE 'gid' COMMIT|ROLLBACK; c is just after RESOLVE. */
+static sw_admin_action resolve(const sw_admin_env *env, cur *c, sw_wbuf *out)
+{
+    static const char usage[] = "RESOLVE 'sw:instance:node:start:seq' COMMIT | ROLLBACK";
+    if (env->read_only || !env->resolve) {
+        sw_admin_error(out, "42501", "permission denied to run RESOLVE", "Only users listed in admin_users may run RESOLVE.");
+        return SW_ADMIN_NONE;
+    }
+    skip_blanks(c);
+    sw_admin_resolve *r = env->resolve;
+    size_t n = 0;
+    if (c->p >= c->end || *c->p != '\'') {
+        sw_admin_error(out, "42601", "RESOLVE needs a transaction ID in single quotes", usage);
+        return SW_ADMIN_NONE;
+    }
+    for (c->p++; c->p < c->end && *c->p != '\''; c->p++)
+        if (n + 1 < sizeof r->gid) r->gid[n++] = *c->p;
+    r->gid[n] = 0;
+    if (c->p >= c->end || n == 0 || strncmp(r->gid, "sw:", 3) != 0) {
+        sw_admin_error(out, "42601", "RESOLVE needs a transaction ID of shardwire's (sw:...) in single quotes", usage);
+        return SW_ADMIN_NONE;
+    }
+    c->p++;
+    if (take_last_word(c, "commit")) r->commit = true;
+    else if (take_last_word(c, "rollback")) r->commit = false;
+    else {
+        sw_admin_error(out, "42601", "RESOLVE needs COMMIT or ROLLBACK after the transaction ID", usage);
+        return SW_ADMIN_NONE;
+    }
+    sw_build_command_complete(out, "RESOLVE");
+    return SW_ADMIN_RESOLVE;
+}
+
 /* SHOW ROUTE [IN database] statement; c is just after ROUTE. */
 static void show_route(const sw_admin_env *env, cur *c, sw_wbuf *out)
 {
@@ -222,6 +272,7 @@ sw_admin_action sw_admin_query(const sw_admin_env *env, const char *sql, size_t 
         sw_build_command_complete(out, "RELOAD");
         return SW_ADMIN_RELOAD;
     }
+    if (take_word(&c, "resolve")) return resolve(env, &c, out);
     if (!take_word(&c, "show")) {
         unknown_command(text, text_len, out);
         return SW_ADMIN_NONE;
@@ -247,6 +298,9 @@ sw_admin_action sw_admin_query(const sw_admin_env *env, const char *sql, size_t 
         show = sw_admin_show_functions;
     } else if (take_last_word(&c, "cache")) {
         show = show_cache;
+    } else if (take_last_word(&c, "transactions")) {
+        show_transactions(env, out);
+        return SW_ADMIN_NONE;
     } else if (take_last_word(&c, "merges")) {
         show_merges(env, out);
         return SW_ADMIN_NONE;

@@ -141,6 +141,16 @@ static const sw_conf_field log_fields[] = {
     {.key = NULL},
 };
 
+/* Instance names go into transaction IDs ("sw:<instance>:..."): no colon. */
+static const sw_conf_field transactions_fields[] = {
+    {KEY("instance", SW_CONF_IDENT, 0, sw_conf, instance), .def = "shardwire"},
+    {KEY("recovery_interval", SW_CONF_DURATION, 0, sw_conf, recovery_interval_ms), .def = "30s",
+     .min = 100, DURATION_MAX},
+    {KEY("recovery_min_age", SW_CONF_DURATION, 0, sw_conf, recovery_min_age_ms), .def = "60s",
+     .min = 0, DURATION_MAX},
+    {.key = NULL},
+};
+
 static const sw_conf_field node_fields[] = {
     {KEY("name", SW_CONF_IDENT, SW_CONF_REQUIRED | SW_CONF_UNIQUE, sw_conf_node, name)},
     {KEY("host", SW_CONF_STR, SW_CONF_REQUIRED, sw_conf_node, host)},
@@ -160,6 +170,7 @@ static const sw_conf_field database_fields[] = {
     {KEY("name", SW_CONF_STR, SW_CONF_REQUIRED | SW_CONF_UNIQUE, sw_conf_database, name)},
     {KEY("default_node", SW_CONF_CUSTOM, SW_CONF_REQUIRED, sw_conf_database, default_node),
      .set = database_set_default_node},
+    {KEY("two_phase", SW_CONF_BOOL, 0, sw_conf_database, two_phase), .def = "true"},
     {KEY("tables", SW_CONF_LIST, 0, sw_conf_database, tables), .section = &sw_conf_table_section,
      .count_offset = offsetof(sw_conf_database, n_tables)},
     {.key = NULL},
@@ -184,6 +195,8 @@ static const sw_conf_section pool_section = {
 static const sw_conf_section limits_section = {
     .noun = "limits", .fields = limits_fields, .line_offset = -1};
 static const sw_conf_section log_section = {.noun = "log", .fields = log_fields, .line_offset = -1};
+static const sw_conf_section transactions_section = {
+    .noun = "transactions", .fields = transactions_fields, .line_offset = -1};
 static const sw_conf_section node_section = {
     .noun = "node",
     .fields = node_fields,
@@ -214,6 +227,7 @@ static const sw_conf_field root_fields[] = {
     {.key = "pool", .kind = SW_CONF_SECTION, .section = &pool_section},
     {.key = "limits", .kind = SW_CONF_SECTION, .section = &limits_section},
     {.key = "log", .kind = SW_CONF_SECTION, .section = &log_section},
+    {.key = "transactions", .kind = SW_CONF_SECTION, .section = &transactions_section},
     /* Node sets are 64-bit masks (sw/shard.h). */
     {KEY("nodes", SW_CONF_LIST, SW_CONF_REQUIRED, sw_conf, nodes), .section = &node_section,
      .count_offset = offsetof(sw_conf, n_nodes), .max = SW_MAX_NODES},

@@ -141,6 +141,7 @@ void sw_client_close(sw_client *c, const char *why)
     sw_server *ls;
     SW_EACH_LINK(c, m, ls) sw_conn_detach_input(&c->c, &ls->c);
     if (c->server && c->server->client == c) sw_conn_detach_input(&c->c, &c->server->c);
+    sw_commit_abandon(c);
     sw_client_unlink(c, !c->c.stream_left);
     if (c->key) sw_map_del(&sw_g.cancel_keys, (uint64_t)(uint32_t)c->key);
     if (c->prev) c->prev->next = c->next; else sw_g.clients = c->next;

@@ -99,11 +99,20 @@ void sw_console_process(sw_client *c)
             int nn = sw_g.conf->n_nodes;
             sw_admin_node_stats *st = calloc((size_t)nn, sizeof *st);
             if (st) node_stats(st, nn);
+            sw_admin_txn_row *txns = calloc(64, sizeof *txns);
+            sw_admin_resolve res = {{0}, false};
             sw_admin_env env = {.router = sw_g.router, .nodes = st, .n_clients = sw_client_count(),
                                 .now_ms = sw_wall_ms(), .merges = &sw_g.merge_stats,
-                                .read_only = access != SW_CONSOLE_ADMIN};
+                                .read_only = access != SW_CONSOLE_ADMIN,
+                                .txns = txns, .n_txns = txns ? sw_recover_report(txns, 64) : 0,
+                                .resolve = &res};
             sw_admin_action a = sw_admin_query(&env, q.sql, q.len, w);
             free(st);
+            free(txns);
+            if (a == SW_ADMIN_RESOLVE && sw_recover_force(res.gid, res.commit) != 0) {
+                w->len = start;
+                sw_build_error(w, 'E', "ERROR", "53400", "too many RESOLVE commands waiting for recovery", NULL, NULL);
+            }
             if (a == SW_ADMIN_RELOAD) {
                 char err[4096];
                 if (sw_proxy_reload(err, sizeof err) != 0) {

@@ -53,6 +53,10 @@ static sw_server *owing_server(sw_client *c, sw_server *s)
 
 void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, const char *msg)
 {
+    if (c->commit && sw_commit_server_lost(c, s)) {
+        if (sw_out_flush(&c->c) < 0) sw_client_close(c, "write failed");
+        return;
+    }
     if (s->fatal_state[0]) {
         sqlstate = s->fatal_state;
         if (s->fatal_msg) msg = s->fatal_msg;

@@ -17,7 +17,7 @@
 
 bool sw_client_quiescent(const sw_client *c)
 {
-    if (c->fan.kind != SW_FAN_NONE) return false;
+    if (c->fan.kind != SW_FAN_NONE || c->commit) return false;
     sw_server *s;
     SW_EACH_LINK(c, m, s)
         if (!sw_ledger_quiet(&s->owed) || s->c.stream_left) return false;
@@ -32,6 +32,7 @@ void sw_client_txn_clear(sw_client *c)
     c->lost_msg = NULL;
     c->proxy_failed = false;
     c->n_savepoints = 0;
+    c->wrote_mask = 0;
     if (c->overrides_local) {
         free(c->shard_override);
         free(c->key_override);

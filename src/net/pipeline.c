@@ -68,7 +68,7 @@ int sw_client_frame(sw_client *c, sw_msg_hdr *h)
         sw_server *ls;
         SW_EACH_LINK(c, m, ls)
             if (sw_ledger_server_busy(&ls->owed) || ls->c.stream_left) return SW_FRAME_STOP;
-        if (c->fan.kind != SW_FAN_NONE) return SW_FRAME_STOP;
+        if (c->fan.kind != SW_FAN_NONE || c->commit) return SW_FRAME_STOP;
         sw_client_close(c, NULL);
         return SW_FRAME_CLOSED;
     }
@@ -136,7 +136,7 @@ void sw_client_run(sw_client *c)
     if (c->routed && c->n_links == 0 && c->txn_status == 'I' && c->fan.kind == SW_FAN_NONE) c->router = sw_g.router;
     while (!c->c.closing && !c->c.paused) {
         if (c->state == SW_CLIENT_WAITING) return;
-        if (c->fan.kind != SW_FAN_NONE) { sw_client_set_flow(c, SW_FLOW_STALLED); break; }
+        if (c->fan.kind != SW_FAN_NONE || c->commit) { sw_client_set_flow(c, SW_FLOW_STALLED); break; }
         if (c->flow == SW_FLOW_HELD) {
             if (c->server && c->server->owed.n_proxy_parses > 0) break;
             sw_client_set_flow(c, SW_FLOW_RUN);

@@ -134,6 +134,10 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
     default:
         break;
     }
+    if (r.owner == SW_OWNER_COMMIT && r.verdict != SW_REPLY_ASYNC) {
+        sw_commit_reply(c, s, type, p, total);
+        return;
+    }
     if (c->copyin) {
         sw_copyin_filter(c, s, type, p, total, !forward);
         return;

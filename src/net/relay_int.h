@@ -127,6 +127,43 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
 /* Send a simple query to several (linked) targets, replies concatenated. */
 void sw_fan_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len);
 
+/* ---------------------------------------------------------------- commit.c */
+
+typedef struct sw_commit sw_commit;
+/* The client's COMMIT needs two-phase commit: its transaction wrote on two
+ * or more nodes, and the database has two_phase on. */
+bool sw_commit_wanted(const sw_client *c);
+/* Run it (the client's COMMIT is consumed); the client gets COMMIT, or the
+ * error that rolled it back, when the outcome is known.  Meanwhile its
+ * next messages wait (sw_client_quiescent is false). */
+void sw_commit_start(sw_client *c);
+/* The same for a COMMIT sent as Bind/[Describe]/Execute/Sync (consumed). */
+void sw_commit_start_ext(sw_client *c, bool described);
+/* A reply to one of the commit's requests (ledger owner COMMIT). */
+void sw_commit_reply(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total);
+/* A participant's connection went away; true when the commit took it. */
+bool sw_commit_server_lost(sw_client *c, sw_server *s);
+/* The client goes away mid-commit: recovery will settle it. */
+void sw_commit_abandon(sw_client *c);
+/* SHOW TRANSACTIONS: the commit's step and ID, "" when none. */
+const char *sw_commit_step_name(const sw_client *c);
+const char *sw_commit_gid(const sw_client *c);
+uint64_t sw_commit_started_ms(const sw_client *c);
+/* Transaction IDs of this process: its start time, the last counter used. */
+uint64_t sw_commit_boot_ms(void);
+uint64_t sw_commit_last_seq(void);
+
+/* ---------------------------------------------------------------- recover.c */
+
+/* A commit left something behind: run again shortly. */
+void sw_recover_soon(void);
+/* RESOLVE: settle gid as the operator says, unless a decision is recorded
+ * (the next run, started now).  -1 when too many are waiting. */
+int sw_recover_force(const char *gid, bool commit);
+/* SHOW TRANSACTIONS rows: commits in progress, then what the last run
+ * found unsettled.  Returns how many were filled. */
+int sw_recover_report(sw_admin_txn_row *rows, int max);
+
 /* ---------------------------------------------------------------- relay.c */
 
 void sw_server_relay(sw_server *s);

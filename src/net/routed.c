@@ -93,6 +93,8 @@ typedef enum q_step {
     Q_LOCAL,       /* SET/SHOW shardwire.*, shardwire_next_id() */
     Q_BEGIN,       /* BEGIN before any statement: kept, replayed where the transaction goes */
     Q_END,         /* COMMIT/ROLLBACK of a transaction that touched no node */
+    Q_TWO_PHASE,   /* COMMIT of a transaction that wrote on several nodes */
+    Q_PREPARE_MULTI, /* the client's own PREPARE TRANSACTION over several nodes: refused */
     Q_EMPTY_FAILED, /* an empty query in a failed transaction */
     Q_MULTI_SPLIT, /* several statements over several shards: refused */
     Q_TOO_MANY,    /* more targets than one fan-out holds */
@@ -151,8 +153,16 @@ static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
         pl->n = sw_link_targets(c, pl->tx, SW_MAX_NODES);
         pl->t = pl->tx;
         if (o->kind == SW_SK_COMMIT && (c->proxy_failed || c->txn_status == 'E')) pl->rewrite = "ROLLBACK";
+        else if (o->kind == SW_SK_COMMIT && o->txn_op == SW_TXN_NONE && sw_commit_wanted(c)) {
+            pl->step = Q_TWO_PHASE;
+            return;
+        }
         break;
     case SW_SK_TXN_OTHER:
+        if (o->txn_op == SW_TXN_PREPARE && c->n_links > 1) {
+            pl->step = Q_PREPARE_MULTI;
+            return;
+        }
         if (c->n_links > 1) {
             pl->n = sw_link_targets(c, pl->tx, SW_MAX_NODES);
             pl->t = pl->tx;
@@ -174,6 +184,16 @@ static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
     else pl->step = Q_FANOUT;
 }
 
+/* The statement may change data on its targets: they take part in the
+ * transaction's commit as writers.  (A SELECT is taken as a reader: a
+ * function it calls that writes is not seen.) */
+static void note_writes(sw_client *c, const sw_route_out *o, const sw_route_target *t, int n)
+{
+    if (!(o->write || o->kind == SW_SK_UTILITY || o->kind == SW_SK_DDL || o->multi)) return;
+    for (int i = 0; i < n; i++)
+        if (t[i].node >= 0 && t[i].node < SW_MAX_NODES) c->wrote_mask |= (uint64_t)1 << t[i].node;
+}
+
 /* A BEGIN on its way to a server outside a transaction: the nodes the
  * transaction reaches later replay its text (isolation level, READ ONLY,
  * DEFERRABLE), never a plain BEGIN.  False when out of memory. */
@@ -181,6 +201,7 @@ static bool remember_begin(sw_client *c, const char *sql, size_t len)
 {
     char *copy = strndup(sql, len);
     if (!copy) return false;
+    c->wrote_mask = 0;
     free(c->begin_sql);
     c->begin_sql = copy;
     return true;
@@ -246,6 +267,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         break;
     }
     case Q_BEGIN:
+        c->wrote_mask = 0;
         free(c->begin_sql);
         c->begin_sql = strndup(q.sql, q.len);
         if (!c->begin_sql) {  /* a plain BEGIN replayed instead would change its meaning */
@@ -263,6 +285,13 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         sw_settle_sessops(c, NULL);
         break;
     }
+    case Q_TWO_PHASE:
+        c->c.in.parse += total;
+        sw_commit_start(c);
+        return SW_MSG_DONE;
+    case Q_PREPARE_MULTI:
+        sw_local_error(c, "0A000", "PREPARE TRANSACTION is not supported for a transaction on several nodes: shardwire commits it with two-phase commit itself, use COMMIT");
+        break;
     case Q_MULTI_SPLIT:
         sw_local_error(c, "0A000", "a query string whose statements go to different shards cannot run as one: send the statements one at a time");
         break;
@@ -272,6 +301,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
     case Q_COPY: {
         int rc = sw_copy_start(c, pl.t, pl.n, q.sql, &copy_to, &copy_header, &copy_binary);
         if (rc != SW_MSG_DONE) return rc;
+        note_writes(c, o, pl.t, pl.n);
         if (!copy_to) break;
         goto fan_out;  /* COPY TO: concatenated in turn */
     }
@@ -284,6 +314,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             break;
         }
         if (o->kind == SW_SK_TXN_OTHER && !txn_statement_sent(c, o)) break;
+        note_writes(c, o, pl.t, pl.n);
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
         sw_owe(s, SW_OWE_QUERY, false);
@@ -307,6 +338,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             for (int i = 0; i < pl.n; i++) pl.tx[i].sql = (char *)pl.rewrite;  /* pl.t is pl.tx here */
         }
         if (o->kind == SW_SK_TXN_OTHER && !txn_statement_sent(c, o)) break;
+        note_writes(c, o, pl.t, pl.n);
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_fan_query(c, pl.t, pl.n, q.sql, q.len);
         c->fan.copies = o->copies;
@@ -650,6 +682,32 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
             sw_ext_error(c, "0A000", "shardwire commands are answered with the simple query protocol only");
         goto out;
     }
+    if (o->kind == SW_SK_COMMIT && o->txn_op == SW_TXN_NONE && sw_commit_wanted(c)) {
+        /* The whole unit up to Sync is answered by the commit. */
+        if (!quiet) { rc = SW_MSG_WAIT; goto out; }
+        int64_t rest = unit_rest(c, c->c.in.parse + total);
+        if (rest == 0) { rc = SW_MSG_WAIT; goto out; }
+        if (rest < 0) {
+            c->c.in.parse += total;
+            sw_ext_error(c, "0A000", "a COMMIT of a transaction on several nodes must be followed by Sync before the next statement");
+            goto out;
+        }
+        bool described = false;
+        for (uint32_t off = c->c.in.parse + total; off < c->c.in.parse + total + (uint32_t)rest;) {
+            sw_msg_hdr h;
+            if (sw_msg_peek(c->c.in.data + off, c->c.in.recv - off, sw_g.conf->max_message_size, &h) <= 0) break;
+            if (h.type == SW_FE_DESCRIBE) described = true;
+            off += h.total;
+        }
+        c->c.in.parse += total + (uint32_t)rest;
+        sw_commit_start_ext(c, described);
+        goto out;
+    }
+    if (o->txn_op == SW_TXN_PREPARE && c->n_links > 1) {
+        c->c.in.parse += total;
+        sw_ext_error(c, "0A000", "PREPARE TRANSACTION is not supported for a transaction on several nodes: shardwire commits it with two-phase commit itself, use COMMIT");
+        goto out;
+    }
     if ((o->kind == SW_SK_COMMIT || o->kind == SW_SK_ROLLBACK || o->kind == SW_SK_TXN_OTHER) && c->n_links > 1) {
         n = sw_link_targets(c, tx, SW_MAX_NODES);
         t = tx;
@@ -676,6 +734,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
             c->c.in.parse += total;
             goto out;
         }
+        note_writes(c, o, t, n);
         sw_stmt *run = st, *interned = NULL;
         if (t[0].sql) {
             interned = run = sw_stmt_intern(t[0].sql, strlen(t[0].sql), st->nparams, st->param_types);
@@ -737,6 +796,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         if (oom) sw_ext_error(c, "53200", "out of memory");
         goto out;
     }
+    note_writes(c, o, t, n);
     sw_fan_begin(c);
     c->fan.copies = o->copies;
     const uint8_t *rp = p + total;

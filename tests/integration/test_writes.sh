@@ -129,3 +129,51 @@ INSERT INTO t (id, v) VALUES (120, 'with r');
 COMMIT;
 SELECT * FROM r ORDER BY id;
 SQL
+
+step "a transaction on several nodes commits atomically (two-phase commit)"
+# Two ids on one node (the node of t's row 1): their duplicate d.v, a
+# deferred unique constraint, fails that node's part only at commit.
+for n in a b c; do
+    ids=$(pg_psql $n -c "SELECT string_agg(id::text, ' ' ORDER BY id) FROM t WHERE id <= 30")
+    [[ " $ids " == *" 1 "* ]] && break
+done
+read -r SAME1 SAME2 _ <<<"$ids"
+[[ -n ${SAME2:-} ]] || fail "no two seeded ids on one node"
+run_both two_phase <<SQL
+BEGIN;
+INSERT INTO t (id, v) VALUES (201, 'a'), (202, 'b'), (203, 'c'), (204, 'd');
+UPDATE r SET price = 99 WHERE id = 2;
+SELECT count(*) FROM t WHERE id > 200;
+COMMIT;
+SELECT id, v FROM t WHERE id > 200 ORDER BY id;
+BEGIN;
+INSERT INTO d (id, v) VALUES ($SAME1, 'same');
+INSERT INTO d (id, v) VALUES (1001, 'x'), (1002, 'y'), (1003, 'z');
+INSERT INTO d (id, v) VALUES ($SAME2, 'same');
+INSERT INTO t (id, v) VALUES (205, 'rolled back with d');
+COMMIT;
+SELECT count(*) FROM d;
+SELECT count(*) FROM t WHERE id = 205;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+INSERT INTO t (id, v) VALUES (206, 'e'), (207, 'f'), (208, 'g');
+SAVEPOINT s1;
+INSERT INTO t (id, v) VALUES (209, 'h'), (210, 'i'), (211, 'j');
+ROLLBACK TO s1;
+SHOW transaction_isolation;
+COMMIT;
+SELECT id FROM t WHERE id > 205 ORDER BY id;
+SQL
+for n in a b c; do
+    left=$(pg_psql $n -c "SELECT count(*) FROM pg_prepared_xacts")
+    assert_eq 0 "$left" "prepared transactions left on node $n"
+done
+ok "no prepared transaction is left behind"
+decided=0
+for n in a b c; do
+    decided=$((decided + $(pg_psql $n -c "SELECT count(*) FROM shardwire.commit_decisions WHERE committed")))
+done
+# the first and third transactions: two committed decisions
+assert_eq 2 "$decided" "commit decisions recorded on the coordinators"
+ok "the commits were decided in PostgreSQL (shardwire.commit_decisions)"
+log=$(cat "$SW_TMP/shardwire.log")
+assert_not_contains "$log" "left to recovery" "commit log"
