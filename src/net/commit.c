@@ -274,7 +274,11 @@ static void step_decide(sw_client *c)
     sw_commit *k = c->commit;
     k->step = SW_COMMIT_DECIDING;
     char sql[512];
-    snprintf(sql, sizeof sql, "INSERT INTO shardwire.commit_decisions (gid) VALUES ('%s'); COMMIT", k->gid);
+    /* The decision must survive a crash of its node even where commits
+     * are asynchronous (the prepared parts are flushed by PostgreSQL). */
+    snprintf(sql, sizeof sql,
+             "SET LOCAL synchronous_commit TO on; INSERT INTO shardwire.commit_decisions (gid) VALUES ('%s'); COMMIT",
+             k->gid);
     for (int i = 0; i < k->n_parts; i++)
         if (k->part[i].coordinator) ask(k, &k->part[i], sql);
     flush_all(c);

@@ -159,7 +159,7 @@ static int node_by_name(const job *j, const char *name)
  * forced: an operator's decision for a transaction that has none yet. */
 static int decide(job *j, PGconn *coord, const char *gid, int forced, char *why, size_t whysz)
 {
-    PGresult *r = PQexec(coord, "SET lock_timeout = '10s'");
+    PGresult *r = PQexec(coord, "SET lock_timeout = '3s'");
     PQclear(r);
     const char *params[2] = {gid, forced == 1 ? "true" : "false"};
     r = PQexecParams(coord,
@@ -217,6 +217,12 @@ static void settle(job *j, PGconn **conns, found *f, int forced)
     PQclear(r);
 }
 
+static void quiet_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
 static void recover_work(uv_work_t *req)
 {
     job *j = req->data;
@@ -230,6 +236,7 @@ static void recover_work(uv_work_t *req)
             all_reached = false;
             continue;
         }
+        PQsetNoticeProcessor(pc, quiet_notice, NULL);  /* "already exists, skipping" */
         conns[i] = pc;
         j->nodes[i].reached = true;
         node_setup(j, i, pc);
