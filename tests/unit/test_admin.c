@@ -848,8 +848,9 @@ static void test_clients_version_help(void **state)
     run(fx, "SHOW HELP;", &r);
     static const char *const hcols[] = {"command", "description"};
     assert_cols(&r, hcols, 2);
-    assert_int_equal(r.nrows, 10);
+    assert_int_equal(r.nrows, 12);
     row_where(&r, "command", "SHOW SHARDS");
+    row_where(&r, "command", "SHOW TRANSACTIONS");
     row_where(&r, "command", "SHOW ROUTE [IN database] statement");
     row_where(&r, "command", "SHOW MERGES");
     row_where(&r, "command", "RELOAD");
@@ -872,6 +873,57 @@ static void test_reload(void **state)
 
     run(fx, "RELOAD now", &r);
     assert_error(&r, "42601");
+    reply_free(&r);
+}
+
+/* SHOW TRANSACTIONS lists what it is given; RESOLVE parses its ID and
+ * decision into env->resolve and asks for the action, and refuses
+ * malformed input and stats users. */
+static void test_transactions_resolve(void **state)
+{
+    fixture *fx = *state;
+    sw_admin_env env = fx->env;
+    sw_admin_txn_row rows[2] = {
+        {.gid = "sw:a:node_a:19:7", .node = "", .state = "committing (preparing)", .age_ms = 12},
+        {.gid = "sw:a:node_a:19:3", .node = "node_b", .state = "prepared, in flight", .age_ms = 4000},
+    };
+    sw_admin_resolve res;
+    memset(&res, 0, sizeof res);
+    env.txns = rows;
+    env.n_txns = 2;
+    env.resolve = &res;
+    reply r;
+    run_env(&env, "show transactions", &r);
+    static const char *const cols[] = {"gid", "node", "state", "age_ms"};
+    assert_cols(&r, cols, 4);
+    assert_int_equal(r.nrows, 2);
+    assert_string_equal(cell(&r, row_where(&r, "gid", "sw:a:node_a:19:3"), "node"), "node_b");
+    assert_string_equal(cell(&r, row_where(&r, "gid", "sw:a:node_a:19:3"), "age_ms"), "4000");
+    reply_free(&r);
+
+    run_env(&env, "RESOLVE 'sw:a:node_a:19:3' rollback;", &r);
+    assert_int_equal(r.action, SW_ADMIN_RESOLVE);
+    assert_string_equal(r.tag, "RESOLVE");
+    assert_string_equal(res.gid, "sw:a:node_a:19:3");
+    assert_false(res.commit);
+    reply_free(&r);
+    run_env(&env, "resolve 'sw:x:y:1:2' COMMIT", &r);
+    assert_int_equal(r.action, SW_ADMIN_RESOLVE);
+    assert_true(res.commit);
+    reply_free(&r);
+
+    static const char *const bad[] = {"RESOLVE", "RESOLVE sw:x:y:1:2 COMMIT", "RESOLVE 'x' COMMIT",
+                                      "RESOLVE 'sw:x:y:1:2'", "RESOLVE 'sw:x:y:1:2' MAYBE", "RESOLVE 'sw:x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run_env(&env, bad[i], &r);
+        assert_error(&r, "42601");
+        assert_int_equal(r.action, SW_ADMIN_NONE);
+        reply_free(&r);
+    }
+    env.read_only = true;
+    run_env(&env, "RESOLVE 'sw:x:y:1:2' COMMIT", &r);
+    assert_error(&r, "42501");
+    assert_int_equal(r.action, SW_ADMIN_NONE);
     reply_free(&r);
 }
 
@@ -993,6 +1045,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients_version_help, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
