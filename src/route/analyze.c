@@ -182,13 +182,13 @@ sw_plan *sw_plan_build(sw_router *r, int db, const char *text, size_t len, const
         p->stmts = calloc(tree->n_stmts, sizeof *p->stmts);
         if (!p->stmts) goto oom;
     }
-    sw_actx a = {p, r, text, it->v, it->n, NULL};
+    sw_actx a = {p, r, text, it->v, it->n, NULL, 0};
     for (size_t i = 0; i < tree->n_stmts; i++) {
         const PgQuery__RawStmt *raw = tree->stmts[i];
         if (!raw->stmt) continue;
         sw_pstmt *st = &p->stmts[p->n_stmts];
         memset(st, 0, sizeof *st);
-        st->err = st->local_name = st->txn_name = -1;
+        st->err = st->local_name = st->txn_name = st->volatile_fn = -1;
         st->ins_occ = st->upd_occ = -1;
         st->ddl_occ = st->ddl_item = st->ddl_first = st->ddl_last = st->ddl_str = -1;
         uint32_t b = raw->stmt_location > 0 ? (uint32_t)raw->stmt_location : 0;

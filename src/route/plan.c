@@ -246,6 +246,11 @@ static int combine(sw_eval *e, const sw_pstmt *st, tables *tb, sw_nodeset *out_s
                                  sw_eval_table(e, other)->name);
         }
         if (!tb->ref_copies) return sw_eval_error(e, "0A000", "reference tables of this statement share no node");
+        if (st->volatile_fn >= 0 && sw_popcount(tb->ref_copies) > 1)
+            return sw_eval_error(e, "0A000",
+                                 "%s() in a write to reference table %s would give each copy its own value: "
+                                 "compute the value first (SELECT %s()) and write it as a constant",
+                                 sw_plan_s(e->p, st->volatile_fn), rt->name, sw_plan_s(e->p, st->volatile_fn));
         s = tb->ref_copies;
         have = true;
         e->out->copies = sw_popcount(s) > 1;
@@ -296,6 +301,24 @@ static int check(sw_eval *e, const sw_pstmt *st, const tables *tb, sw_nodeset s)
         return sw_eval_error(e, "0A000",
                              "COPY (query) TO cannot merge ORDER BY/LIMIT/aggregates across shards: run the query as a SELECT, or add a shard key condition on %s.%s",
                              t ? t->name : "?", t && t->key ? t->key : "?");
+    }
+    if (st->write && (st->kind == SW_SK_UPDATE || st->kind == SW_SK_DELETE || st->kind == SW_SK_INSERT) &&
+        sw_popcount(s) == 1) {
+        /* A subquery that reads a sharded table on every shard while the
+         * write runs on one would see that shard's rows only. */
+        for (int k = 0; k < st->n_occ; k++) {
+            const sw_occ *oc = &e->p->occs[st->occ0 + k];
+            const sw_occr *res = &tb->se.res[k];
+            if (!oc->in_sublink || !res->used || res->bound) continue;
+            sw_nodeset all = sw_eval_mask_nodes(e, st->occ0 + k, res->mask);
+            if (sw_popcount(all) <= 1) continue;
+            const sw_conf_table *t = sw_eval_table(e, st->occ0 + k);
+            return sw_eval_error(e, "0A000",
+                                 "a subquery of this %s reads %s on every shard, but the statement runs on one shard "
+                                 "and would see only its rows: add a condition on %s.%s to the subquery, or compute "
+                                 "the value first",
+                                 sw_stmt_kind_name(st->kind), t->name, t->name, t->key);
+        }
     }
     if (st->upd_occ >= 0) {
         const sw_occr *ur = &tb->se.res[st->upd_occ - st->occ0];

@@ -110,6 +110,7 @@ typedef struct sw_occ {
     bool has_alias;
     bool alias_ok;       /* a FROM item / DML target: "AS alias" may follow */
     bool write;          /* the table the statement changes */
+    bool in_sublink;     /* read by a subquery expression (EXISTS, IN, scalar) */
 } sw_occ;
 
 /* One VALUES row of an INSERT into a sharded table. */
@@ -124,6 +125,8 @@ typedef struct sw_pstmt {
     bool explain;
     bool keyless_forbidden;  /* top-level ORDER BY/LIMIT/DISTINCT/GROUP BY/aggregate */
     bool cursor;             /* DECLARE CURSOR: its FETCHes go to one server */
+    int32_t volatile_fn;     /* plan string: a volatile function the statement calls
+                              * (clock_timestamp, random, nextval...), -1 */
     uint8_t txn_op;          /* sw_txn_op of a transaction statement */
     int32_t txn_name;        /* plan string: its savepoint name or GID, -1 */
     int32_t first, last;     /* items of the statement, last = last non-comment */
@@ -251,6 +254,7 @@ typedef struct sw_actx {
     const sw_item *items;
     int n_items;
     sw_pstmt *st;     /* statement being analysed */
+    int sublink_depth; /* inside a subquery expression (EXISTS, IN, scalar) */
 } sw_actx;
 
 struct sw_scope {

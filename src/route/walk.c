@@ -129,6 +129,7 @@ int sw_add_occ(sw_actx *a, const PgQuery__RangeVar *rv, const sw_scope *sc, unsi
     sw_occ o;
     memset(&o, 0, sizeof o);
     o.table = sw_router_table(a->r, a->p->db, schema, rv->relname);
+    o.in_sublink = a->sublink_depth > 0;
     o.cons = -1;
     o.row0 = -1;
     o.name_first = o.name_last = -1;
@@ -164,6 +165,22 @@ const sw_conf_table *sw_occ_sharded(const sw_actx *a, int o)
 }
 
 /* ------------------------------------------------------------ walkers */
+
+/* Built-in functions whose value differs between two evaluations, or
+ * between two nodes' transactions: a write that runs on several copies
+ * would store different values.  (User-defined volatile functions and
+ * column defaults are not seen: only the catalog knows them.) */
+static bool volatile_builtin(const char *name)
+{
+    static const char *const names[] = {
+        "random", "random_normal", "clock_timestamp", "statement_timestamp", "transaction_timestamp",
+        "now", "timeofday", "nextval", "setval", "currval", "lastval", "gen_random_uuid",
+        "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "txid_current", "pg_current_xact_id",
+        "inet_client_addr", "pg_backend_pid", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(name, names[i]) == 0) return true;
+    return false;
+}
 
 typedef struct walk_ctx {
     sw_actx *a;
@@ -214,6 +231,27 @@ void sw_walk_node(sw_actx *a, const PgQuery__Node *n, sw_scope *sc, unsigned fla
     case PG_QUERY__NODE__NODE_COLUMN_REF:
     case PG_QUERY__NODE__NODE_PARAM_REF:
     case PG_QUERY__NODE__NODE_STRING: return;
+    case PG_QUERY__NODE__NODE_SUB_LINK: {
+        walk_ctx c = {a, sc, flags};
+        a->sublink_depth++;
+        sw_node_each_child(&n->sub_link->base, walk_child, &c);
+        a->sublink_depth--;
+        return;
+    }
+    case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+        /* CURRENT_TIMESTAMP, LOCALTIME...: the transaction's start, which
+         * differs from node to node */
+        if (a->st->volatile_fn < 0) a->st->volatile_fn = sw_plan_str(a->p, "CURRENT_TIMESTAMP", 17);
+        return;
+    case PG_QUERY__NODE__NODE_FUNC_CALL: {
+        const PgQuery__FuncCall *f = n->func_call;
+        const char *name = f->n_funcname ? sw_node_str(f->funcname[f->n_funcname - 1]) : NULL;
+        if (name && a->st->volatile_fn < 0 && volatile_builtin(name))
+            a->st->volatile_fn = sw_plan_str(a->p, name, strlen(name));
+        walk_ctx c = {a, sc, flags};
+        sw_node_each_child(&f->base, walk_child, &c);
+        return;
+    }
     default: {
         const ProtobufCMessage *m = sw_node_msg(n);
         if (m) {

@@ -177,3 +177,19 @@ assert_eq 3 "$decided" "commit decisions recorded on the coordinators"
 ok "the commits were decided in PostgreSQL (shardwire.commit_decisions)"
 log=$(cat "$SW_TMP/shardwire.log")
 assert_not_contains "$log" "left to recovery" "commit log"
+
+step "writes that would mean something else on several nodes are refused"
+run_refused() {  # SQL WORDS-OF-THE-MESSAGE
+    local out
+    out=$(sw_psql -c "$1" 2>&1) && fail "accepted: $1"
+    assert_contains "$out" "$2" "refusal of: $1"
+}
+run_refused "UPDATE t SET n = (SELECT max(n) FROM t) WHERE id = 1" "reads t on every shard"
+run_refused "DELETE FROM t WHERE id = 2 AND n < (SELECT avg(n) FROM t)" "reads t on every shard"
+run_refused "UPDATE r SET name = random()::text WHERE id = 1" "random() in a write to reference table r"
+run_refused "INSERT INTO r (id, name) VALUES (50, clock_timestamp()::text)" "clock_timestamp() in a write"
+run_refused "UPDATE r SET name = CURRENT_TIMESTAMP::text" "CURRENT_TIMESTAMP() in a write"
+# the same shapes with the key in the subquery, or on one copy, still run
+sw_psql -c "UPDATE t SET n = (SELECT max(n) FROM t WHERE id = 1) WHERE id = 1" >/dev/null
+sw_psql -c "UPDATE t SET v = now()::text WHERE id = 3" >/dev/null
+ok "keyed writes with a cross-shard subquery, and volatile values on reference copies, are refused"
