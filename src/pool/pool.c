@@ -235,6 +235,11 @@ void sw_pool_janitor(uint64_t now)
     sw_pool **pp = &sw_g.pools;
     while (*pp) {
         sw_pool *p = *pp;
+        /* Waiters no connection attempt is serving (opening one ran out of
+         * memory): try again. */
+        if (!p->stale && !sw_g.shutting_down && p->n_waiting > p->n_connecting && pool_total(p) < p->size &&
+            p->n_connecting == 0 && now - p->last_connect_fail_ms >= 1000)
+            pool_open_one(p);
         /* Waiters past query_wait_timeout get an error and keep their session. */
         if (conf->query_wait_timeout_ms > 0) {
             while (p->wait_head && now - p->wait_head->wait_start_ms >= (uint64_t)conf->query_wait_timeout_ms) {
