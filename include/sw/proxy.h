@@ -368,6 +368,9 @@ struct sw_client {
      * ROLLBACK TO and RELEASE act on every node it holds. */
     uint64_t wrote_mask;   /* bit i: the transaction sent node i a statement that may write */
     struct sw_commit *commit; /* two-phase commit in progress (commit.c), or NULL */
+    bool implicit_txn;     /* a write on several nodes outside a transaction: shardwire opened
+                            * one on each (BEGIN) and commits it atomically when it is done */
+    uint64_t implicit_begun; /* ...nodes that got its BEGIN */
     char (*savepoints)[64];
     int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */

@@ -71,6 +71,9 @@ struct sw_commit {
     char fail_state[6];    /* ...or shardwire's own error */
     char fail_msg[256];
     bool unknown;          /* the decision's fate is unknown (08007) */
+    char tag[64];          /* an implicit transaction's CommandComplete, sent on success */
+    bool implicit;         /* ...that transaction (no COMMIT of the client's) */
+    bool client_erred;     /* the client has its error already: only ReadyForQuery is owed */
     bool ext;              /* the COMMIT came as Bind/Execute/Sync: BindComplete first */
     bool described;        /* ...with a Describe of its portal: NoData */
     uint64_t started_ms;
@@ -167,12 +170,13 @@ static void step_decide(sw_client *c);
 static void step_finish(sw_client *c);
 static void commit_done(sw_client *c);
 
-static void commit_begin(sw_client *c, bool ext, bool described);
+static void commit_begin(sw_client *c, bool ext, bool described, const char *tag, bool aborting);
 
-void sw_commit_start(sw_client *c) { commit_begin(c, false, false); }
-void sw_commit_start_ext(sw_client *c, bool described) { commit_begin(c, true, described); }
+void sw_commit_start(sw_client *c) { commit_begin(c, false, false, NULL, false); }
+void sw_commit_start_ext(sw_client *c, bool described) { commit_begin(c, true, described, NULL, false); }
+void sw_commit_implicit(sw_client *c, const char *tag) { commit_begin(c, false, false, tag ? tag : "", !tag); }
 
-static void commit_begin(sw_client *c, bool ext, bool described)
+static void commit_begin(sw_client *c, bool ext, bool described, const char *tag, bool aborting)
 {
     sw_commit *k = calloc(1, sizeof *k);
     if (!k) {
@@ -188,11 +192,17 @@ static void commit_begin(sw_client *c, bool ext, bool described)
     }
     k->ext = ext;
     k->described = described;
+    if (tag) {
+        k->implicit = true;
+        snprintf(k->tag, sizeof k->tag, "%s", tag);
+        k->client_erred = aborting;
+    }
     c->commit = k;
     k->started_ms = sw_now_ms();
     int coord = -1;
     uint64_t w = c->wrote_mask & c->link_mask;
     if (w) coord = __builtin_ctzll(w);
+    else if (c->link_mask) coord = __builtin_ctzll(c->link_mask);  /* nothing to decide: rolling back */
     sw_server *s;
     SW_EACH_LINK(c, m, s) {
         sw_cpart *pt = &k->part[k->n_parts++];
@@ -208,6 +218,10 @@ static void commit_begin(sw_client *c, bool ext, bool described)
     if (n < 0 || (size_t)n >= sizeof k->gid) {
         set_failure(k, "0A000", "transaction ID too long for node %s: shorten transactions.instance or the node name",
                     sw_g.conf->nodes[coord].name);
+        step_abort(c);
+        return;
+    }
+    if (k->client_erred) {
         step_abort(c);
         return;
     }
@@ -336,7 +350,10 @@ static void commit_done(sw_client *c)
         if (k->described) sw_build_empty(w, SW_BE_NO_DATA);
     }
     if (committed) {
-        sw_build_command_complete(w, "COMMIT");
+        if (!k->implicit) sw_build_command_complete(w, "COMMIT");
+        else if (k->tag[0]) sw_build_command_complete(w, k->tag);
+    } else if (k->client_erred) {
+        /* the statement's own error was the answer */
     } else if (k->unknown) {
         char msg[400];
         snprintf(msg, sizeof msg,

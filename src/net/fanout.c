@@ -45,6 +45,23 @@ static bool tag_split(const char *tag, size_t len, size_t *word_len, uint64_t *c
 
 static void fan_finish(sw_client *c)
 {
+    if (c->implicit_txn) {
+        /* shardwire's own transaction around the write: its outcome, not
+         * the nodes' ReadyForQuery, ends the statement */
+        char tag[64] = "";
+        if (c->fan.failure == SW_FAN_FINE && c->fan.tag[0]) {
+            if (c->fan.have_count)
+                snprintf(tag, sizeof tag, "%s %llu", c->fan.tag, (unsigned long long)c->fan.rows);
+            else
+                snprintf(tag, sizeof tag, "%s", c->fan.tag);
+        }
+        bool failed = c->fan.failure != SW_FAN_FINE;
+        c->fan.kind = SW_FAN_NONE;
+        c->implicit_txn = false;
+        c->implicit_begun = 0;
+        sw_commit_implicit(c, failed ? NULL : tag);
+        return;
+    }
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;
     if (c->fan.copy_done_seen && c->fan.failure == SW_FAN_FINE) {

@@ -147,6 +147,7 @@ void sw_client_linked(sw_client *c, sw_server *s)
     sw_settings_sync(c, s);
     if (c->txn_status != 'I') {
         send_hidden_query(s, c->begin_sql ? c->begin_sql : "BEGIN");
+        if (c->implicit_txn) c->implicit_begun |= (uint64_t)1 << node;
         if (c->n_savepoints > 0) send_savepoints(c, s);
         /* joining a transaction that has failed: it is failed here too, so
          * this node answers what a failed transaction answers */

@@ -139,6 +139,11 @@ bool sw_commit_wanted(const sw_client *c);
 void sw_commit_start(sw_client *c);
 /* The same for a COMMIT sent as Bind/[Describe]/Execute/Sync (consumed). */
 void sw_commit_start_ext(sw_client *c, bool described);
+/* The write of an implicit transaction (sw_client.implicit_txn) is done:
+ * commit it atomically and answer with tag (its CommandComplete) and
+ * ReadyForQuery; tag NULL: it failed (the error went to the client), roll
+ * it back everywhere, then ReadyForQuery. */
+void sw_commit_implicit(sw_client *c, const char *tag);
 /* A reply to one of the commit's requests (ledger owner COMMIT). */
 void sw_commit_reply(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total);
 /* A participant's connection went away; true when the commit took it. */

@@ -194,6 +194,37 @@ static void note_writes(sw_client *c, const sw_route_out *o, const sw_route_targ
         if (t[i].node >= 0 && t[i].node < SW_MAX_NODES) c->wrote_mask |= (uint64_t)1 << t[i].node;
 }
 
+/* A write outside a transaction that runs on two or more nodes commits
+ * atomically: shardwire wraps it in a transaction of its own. */
+static bool implicit_wanted(const sw_client *c, const sw_route_out *o, const sw_route_target *t, int n)
+{
+    if (c->txn_status != 'I' || o->multi || n < 2) return false;
+    if (o->kind != SW_SK_INSERT && o->kind != SW_SK_UPDATE && o->kind != SW_SK_DELETE) return false;
+    bool several = false;
+    for (int i = 1; i < n; i++) several |= t[i].node != t[0].node;
+    if (!several) return false;
+    const sw_conf_database *d = sw_conf_database_find(sw_g.conf, c->database);
+    return d && d->two_phase;
+}
+
+/* Its BEGIN on every target that has not had it (a server linked before
+ * the transaction began, in session mode; sw_client_linked sends it to the
+ * ones linked since). */
+static void implicit_begin(sw_client *c, const sw_route_target *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t bit = (uint64_t)1 << t[i].node;
+        if (c->implicit_begun & bit) continue;
+        sw_server *s = c->link[t[i].node];
+        sw_wbuf *w = sw_out_gen(&s->c);
+        size_t start = w->len;
+        sw_build_query(w, "BEGIN", 5);
+        sw_out_gen_done(&s->c, start);
+        sw_owe(s, SW_OWE_QUERY, true);
+        c->implicit_begun |= bit;
+    }
+}
+
 /* A BEGIN on its way to a server outside a transaction: the nodes the
  * transaction reaches later replay its text (isolation level, READ ONLY,
  * DEFERRABLE), never a plain BEGIN.  False when out of memory. */
@@ -332,8 +363,16 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             sw_local_error(c, state, msg);
             break;
         }
+        if (!c->implicit_txn && implicit_wanted(c, o, pl.t, pl.n)) {
+            /* one atomic write: a transaction of shardwire's on every node */
+            c->implicit_txn = true;
+            c->implicit_begun = 0;
+            c->txn_status = 'T';
+            c->wrote_mask = 0;
+        }
     fan_out:
         if (!sw_client_link_all(c, pl.t, pl.n)) return c->c.closing ? SW_MSG_CLOSED : SW_MSG_WAIT;
+        if (c->implicit_txn) implicit_begin(c, pl.t, pl.n);
         if (pl.rewrite) {
             for (int i = 0; i < pl.n; i++) pl.tx[i].sql = (char *)pl.rewrite;  /* pl.t is pl.tx here */
         }
