@@ -371,6 +371,8 @@ struct sw_client {
     bool implicit_txn;     /* a write on several nodes outside a transaction: shardwire opened
                             * one on each (BEGIN) and commits it atomically when it is done */
     uint64_t implicit_begun; /* ...nodes that got its BEGIN */
+    uint64_t unsynced_mask; /* nodes sent extended-protocol requests since the client's last
+                            * Sync: each gets a Sync of shardwire's with the client's */
     char (*savepoints)[64];
     int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */

@@ -632,6 +632,38 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
     return SW_MSG_DONE;
 }
 
+/* The next statement of a batch goes to another node, which waits until
+ * the current server has answered what it was sent; without a Sync or
+ * Flush behind it that server would not answer (it waits for more): ask
+ * it to (a Flush has no reply of its own). */
+static void flush_for_switch(sw_client *c)
+{
+    sw_server *s = c->server;
+    if (!s || s->owed.n_ready > 0 || sw_ledger_quiet(&s->owed) || !sw_out_room(&s->c)) return;
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_build_empty(w, SW_FE_FLUSH);
+    sw_out_gen_done(&s->c, start);
+    if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+}
+
+/* The client's Sync ends its batch on every node the batch reached: the
+ * others get a Sync of shardwire's (their ReadyForQuery is not the client's). */
+static void sync_other_nodes(sw_client *c)
+{
+    sw_server *s;
+    SW_EACH_LINK(c, m, s) {
+        if (s == c->server || !(c->unsynced_mask & ((uint64_t)1 << __builtin_ctzll(m)))) continue;
+        sw_wbuf *w = sw_out_gen(&s->c);
+        size_t start = w->len;
+        sw_build_empty(w, SW_FE_SYNC);
+        sw_out_gen_done(&s->c, start);
+        sw_owe(s, SW_OWE_SYNC, true);
+        if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+    }
+    c->unsynced_mask = 0;
+}
+
 /* txn_statement_sent for a Bind: the error goes in the batch. */
 static bool bind_txn_statement(sw_client *c, const sw_route_out *o)
 {
@@ -759,7 +791,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     if (n == 1) {
         int node = t[0].node;
         if (!(c->server && c->server == c->link[node])) {
-            if (!quiet) { rc = SW_MSG_WAIT; goto out; }
+            if (!quiet) {
+                flush_for_switch(c);
+                rc = SW_MSG_WAIT;
+                goto out;
+            }
             if (!sw_client_use_node(c, node)) { rc = SW_MSG_WAIT; goto out; }
         }
         sw_server *s = c->server;
@@ -781,6 +817,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         }
         sw_ensure_prepared(s, run);
         send_bind(s, c, &m, p, total, run, false);
+        c->unsynced_mask |= (uint64_t)1 << node;
         sw_stmt_release(interned);  /* the server's set keeps the id */
         c->c.in.parse += total;
         goto out;
@@ -965,6 +1002,7 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
     case SW_FE_SYNC:
         c->skip_until_sync = false;
         sw_owe(s, SW_OWE_SYNC, false);
+        if (c->unsynced_mask) sync_other_nodes(c);
         if (s->owed.n_proxy_parses > 0) sw_client_set_flow(c, SW_FLOW_HELD);
         break;
     case SW_FE_FUNCTION_CALL: sw_owe(s, SW_OWE_FUNCTION, false); break;

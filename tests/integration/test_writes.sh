@@ -205,3 +205,11 @@ UPDATE r SET price = 7 WHERE id = 3;
 DELETE FROM r WHERE id = 4 RETURNING id;
 SELECT id FROM t WHERE id > 300 ORDER BY id;
 SQL
+
+step "executemany: keyed INSERTs to several shards in one pipelined batch"
+sw_itest pipeline-many "$(sw_conninfo)" t 5000 40
+sw_itest pipeline-many "$(sw_conninfo)" t 6000 40 txn
+n=0
+for node in a b c; do n=$((n + $(pg_psql $node -c "SELECT count(*) FROM t WHERE id >= 5000 AND id < 7000"))); done
+assert_eq 80 "$n" "rows of the two batches over the nodes"
+ok "one Sync after INSERTs to every shard: all 80 rows, no hang"

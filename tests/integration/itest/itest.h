@@ -69,6 +69,7 @@ void it_drain(PGconn *conn, const char *what);
 /* Subcommands. */
 int cmd_cancel(int argc, char **argv);
 int cmd_pipeline(int argc, char **argv);
+int cmd_pipeline_many(int argc, char **argv);
 int cmd_prepared(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_malformed(int argc, char **argv);

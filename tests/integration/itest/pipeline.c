@@ -193,3 +193,45 @@ int cmd_pipeline(int argc, char **argv)
     it_note("ok");
     return 0;
 }
+
+/* `sw_itest pipeline-many CONNINFO TABLE FIRST N [txn]`: what psycopg's
+ * executemany sends: N INSERTs of (id, 'many') with ids FIRST.., each a
+ * Bind/Execute of one unnamed statement, and one Sync at the end
+ * (with txn: inside BEGIN ... COMMIT).  Every result must be there within
+ * the timeout: the rows go to different shards of a routed table. */
+int cmd_pipeline_many(int argc, char **argv)
+{
+    PGconn *conn = it_connect(argv[0]);
+    const char *table = argv[1];
+    int first = atoi(argv[2]), n = atoi(argv[3]);
+    bool txn = argc > 4 && strcmp(argv[4], "txn") == 0;
+    char sql[256];
+    snprintf(sql, sizeof sql, "INSERT INTO %s (id, v) VALUES ($1, 'many')", table);
+    if (txn) PQclear(it_exec_ok(conn, "BEGIN"));
+    if (!PQenterPipelineMode(conn)) IT_FAIL("PQenterPipelineMode: %s", PQerrorMessage(conn));
+    for (int i = 0; i < n; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", first + i);
+        const char *vals[1] = {id};
+        if (!PQsendQueryParams(conn, sql, 1, NULL, vals, NULL, NULL, 0))
+            IT_FAIL("PQsendQueryParams: %s", PQerrorMessage(conn));
+    }
+    if (!PQpipelineSync(conn)) IT_FAIL("PQpipelineSync: %s", PQerrorMessage(conn));
+    for (int i = 0; i < n; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "INSERT %d of %d", i + 1, n);
+        expect(conn, PGRES_COMMAND_OK, NULL, what);
+    }
+    PGresult *res = it_wait_result(conn, 10.0, "the Sync");
+    it_expect_status(res, PGRES_PIPELINE_SYNC, "the Sync");
+    PQclear(res);
+    if (!PQexitPipelineMode(conn)) IT_FAIL("PQexitPipelineMode: %s", PQerrorMessage(conn));
+    if (txn) PQclear(it_exec_ok(conn, "COMMIT"));
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE id >= %d AND id < %d", table, first, first + n);
+    PGresult *c = it_exec_ok(conn, sql);
+    if (atoi(PQgetvalue(c, 0, 0)) != n) IT_FAIL("%s rows of %d inserted", PQgetvalue(c, 0, 0), n);
+    PQclear(c);
+    printf("ok pipeline-many: %d INSERTs%s, one Sync\n", n, txn ? " in a transaction" : "");
+    PQfinish(conn);
+    return 0;
+}
