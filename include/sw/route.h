@@ -130,6 +130,7 @@ typedef enum sw_txn_op {
     SW_TXN_PREPARE,       /* PREPARE TRANSACTION 'gid' */
     SW_TXN_COMMIT_PREPARED,
     SW_TXN_ROLLBACK_PREPARED,
+    SW_TXN_SET_TRANSACTION,  /* SET TRANSACTION ...: replayed after BEGIN on nodes joining later */
 } sw_txn_op;
 
 /* Per-session routing overrides (SET shardwire.shard / shardwire.sharding_key). */

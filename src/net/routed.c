@@ -194,6 +194,25 @@ static void note_writes(sw_client *c, const sw_route_out *o, const sw_route_targ
         if (t[i].node >= 0 && t[i].node < SW_MAX_NODES) c->wrote_mask |= (uint64_t)1 << t[i].node;
 }
 
+/* SET TRANSACTION inside the transaction: the nodes it reaches later get
+ * it after their BEGIN, so isolation level and READ ONLY hold on every
+ * participant.  False when out of memory. */
+static bool remember_set_transaction(sw_client *c, const sw_route_out *o, const char *sql, size_t len)
+{
+    if (o->txn_op != SW_TXN_SET_TRANSACTION || o->multi || c->txn_status != 'T') return true;
+    const char *begin = c->begin_sql ? c->begin_sql : "BEGIN";
+    size_t bl = strlen(begin);
+    char *n = malloc(bl + 2 + len + 1);
+    if (!n) return false;
+    memcpy(n, begin, bl);
+    memcpy(n + bl, "; ", 2);
+    memcpy(n + bl + 2, sql, len);
+    n[bl + 2 + len] = 0;
+    free(c->begin_sql);
+    c->begin_sql = n;
+    return true;
+}
+
 /* A write outside a transaction that runs on two or more nodes commits
  * atomically: shardwire wraps it in a transaction of its own. */
 static bool implicit_wanted(const sw_client *c, const sw_route_out *o, const sw_route_target *t, int n)
@@ -345,6 +364,10 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             break;
         }
         if (o->kind == SW_SK_TXN_OTHER && !txn_statement_sent(c, o)) break;
+        if (!remember_set_transaction(c, o, q.sql, q.len)) {
+            sw_local_error(c, "53200", "out of memory");
+            break;
+        }
         note_writes(c, o, pl.t, pl.n);
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
@@ -807,6 +830,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         }
         if (o->kind == SW_SK_TXN_OTHER && !bind_txn_statement(c, o)) {
             c->c.in.parse += total;
+            goto out;
+        }
+        if (!remember_set_transaction(c, o, st->query, st->query_len)) {
+            c->c.in.parse += total;
+            sw_ext_error(c, "53200", "out of memory");
             goto out;
         }
         note_writes(c, o, t, n);

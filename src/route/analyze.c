@@ -123,6 +123,9 @@ static void analyze_stmt(sw_actx *a, const PgQuery__Node *n, bool top)
         return;
     case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
         st->kind = SW_SK_SET;
+        if (n->variable_set_stmt->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI && n->variable_set_stmt->name &&
+            strcmp(n->variable_set_stmt->name, "TRANSACTION") == 0)
+            st->txn_op = SW_TXN_SET_TRANSACTION;
         if (top) sw_local_analyze(a, n);
         return;
     case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:

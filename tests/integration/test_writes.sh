@@ -206,6 +206,17 @@ DELETE FROM r WHERE id = 4 RETURNING id;
 SELECT id FROM t WHERE id > 300 ORDER BY id;
 SQL
 
+step "SET TRANSACTION reaches the nodes that join later"
+run_both set_transaction <<'SQL'
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+SELECT count(*) FROM t WHERE id = 1;
+SELECT id, current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro
+  FROM t WHERE id IN (1, 2, 3, 4, 5, 6, 7, 8, 9) ORDER BY id;
+INSERT INTO t (id, v) VALUES (7001, 'read only');
+ROLLBACK;
+SQL
+
 step "executemany: keyed INSERTs to several shards in one pipelined batch"
 sw_itest pipeline-many "$(sw_conninfo)" t 5000 40
 sw_itest pipeline-many "$(sw_conninfo)" t 6000 40 txn
