@@ -51,6 +51,9 @@ typedef struct job {
         char name[64];
         char conninfo[600];
         bool ready;        /* decision table known to exist */
+        bool spread_ready; /* sequence spreading installed */
+        char *spread_want; /* sw_spread_want's list for the node */
+        int spread_changed;
         bool reached;
         int max_prepared;  /* -1 unknown */
     } nodes[SW_MAX_NODES];
@@ -72,6 +75,7 @@ static struct {
     bool running;
     bool again;            /* asked for while running: one more run after it */
     bool table_ready[SW_MAX_NODES];
+    bool spread_ready[SW_MAX_NODES];
     uv_timer_t timer, soon;
     bool timers;
     /* the last run's report */
@@ -122,6 +126,12 @@ static void node_setup(job *j, int i, PGconn *pc)
         job_log(j, "W node %s: max_prepared_transactions is 0, so transactions that write on several nodes cannot "
                    "commit (set it to at least max_connections on every node, or turn two_phase off)",
                 j->nodes[i].name, NULL, NULL);
+    if (j->nodes[i].spread_want) {
+        char msg[512];
+        j->nodes[i].spread_changed = sw_spread_node(pc, !j->nodes[i].spread_ready, j->nodes[i].spread_want, msg, sizeof msg);
+        if (msg[0]) job_log(j, "W node %s: %s", j->nodes[i].name, msg, NULL);
+        if (j->nodes[i].spread_changed >= 0) j->nodes[i].spread_ready = true;
+    }
     if (j->nodes[i].ready) return;
     r = PQexec(pc, decisions_ddl);
     if (ok_cmd(r)) {
@@ -318,8 +328,13 @@ static void recover_done(uv_work_t *req, int status)
         if (line[0] == 'W') sw_warn("%s", line + 2);
         else sw_info("%s", line + 2);
     }
-    for (int i = 0; i < j->n_nodes && i < SW_MAX_NODES; i++)
+    for (int i = 0; i < j->n_nodes && i < SW_MAX_NODES; i++) {
         if (j->nodes[i].ready) rec.table_ready[i] = true;
+        if (j->nodes[i].spread_ready) rec.spread_ready[i] = true;
+        if (j->nodes[i].spread_changed > 0)
+            sw_info("node %s: %d sequence(s) of sharded tables spread", j->nodes[i].name, j->nodes[i].spread_changed);
+        free(j->nodes[i].spread_want);
+    }
     memcpy(rec.last, j->found, sizeof j->found[0] * (size_t)j->n_found);
     rec.n_last = j->n_found;
     for (int k = 0; k < j->n_found; k++) {
@@ -339,6 +354,19 @@ static void recover_done(uv_work_t *req, int status)
     }
 }
 
+/* The node's list of tables to spread, or NULL (none, or out of memory:
+ * the next run tries again). */
+static char *spread_list(const sw_conf *conf, int node)
+{
+    for (size_t cap = 4096; cap <= (64u << 20); cap *= 4) {
+        char *buf = malloc(cap);
+        if (!buf) return NULL;
+        if (sw_spread_want(conf, node, buf, cap)) return buf;
+        free(buf);
+    }
+    return NULL;
+}
+
 static void recover_start(void)
 {
     if (rec.running) {
@@ -354,6 +382,8 @@ static void recover_start(void)
         snprintf(j->nodes[i].name, sizeof j->nodes[i].name, "%s", conf->nodes[i].name);
         sw_node_conninfo(&conf->nodes[i], j->nodes[i].conninfo, sizeof j->nodes[i].conninfo);
         j->nodes[i].ready = rec.table_ready[i];
+        j->nodes[i].spread_ready = rec.spread_ready[i];
+        j->nodes[i].spread_want = spread_list(conf, i);
     }
     snprintf(j->instance, sizeof j->instance, "%s", conf->instance ? conf->instance : "shardwire");
     snprintf(j->boot, sizeof j->boot, "%llx", (unsigned long long)sw_commit_boot_ms());
@@ -369,6 +399,7 @@ static void recover_start(void)
     rec.n_forced = 0;
     j->req.data = j;
     if (uv_queue_work(sw_g.loop, &j->req, recover_work, recover_done) != 0) {
+        for (int i = 0; i < j->n_nodes; i++) free(j->nodes[i].spread_want);
         free(j);
         return;
     }

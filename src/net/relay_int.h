@@ -158,6 +158,17 @@ uint64_t sw_commit_started_ms(const sw_client *c);
 uint64_t sw_commit_boot_ms(void);
 uint64_t sw_commit_last_seq(void);
 
+/* ---------------------------------------------------------------- spread.c */
+
+/* The sharded tables whose sequences node spreads, one "schema\tname\tslot\tstride"
+ * line each, into buf; false when buf is too small. */
+bool sw_spread_want(const sw_conf *conf, int node, char *buf, size_t bufsz);
+/* On a recovery worker's connection: install the objects when install, bring
+ * the node's list to want and spread its tables' sequences.  Returns the
+ * number of sequences changed or -1; msg gets a warning for the log or "". */
+struct pg_conn;
+int sw_spread_node(struct pg_conn *pc, bool install, const char *want, char *msg, size_t msgsz);
+
 /* ---------------------------------------------------------------- recover.c */
 
 /* A commit left something behind: run again shortly. */
