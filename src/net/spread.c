@@ -136,6 +136,8 @@ static uint64_t fn_nodes(const sw_conf *conf, int fi)
     const sw_conf_function *f = &conf->functions[fi];
     if (f->kind == SW_FN_EMBEDDED && f->source != fi) return fn_nodes(conf, f->source);
     uint64_t m = 0;
+    if (f->n_targets == 0)  /* no list: every node, in order */
+        return conf->n_nodes >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << conf->n_nodes) - 1;
     for (int x = 0; x < f->n_targets; x++)
         if (f->target_node && f->target_node[x] >= 0 && f->target_node[x] < SW_MAX_NODES)
             m |= UINT64_C(1) << f->target_node[x];
@@ -153,9 +155,11 @@ bool sw_spread_want(const sw_conf *conf, int node, char *buf, size_t bufsz)
             if (t->kind != SW_TABLE_SHARDED || t->function < 0 || t->function >= conf->n_functions) continue;
             const sw_conf_function *f = &conf->functions[t->function];
             if (f->table_targets) {
-                if (t->node != node) continue;
-                for (int x = 0; x < f->n_targets && x < SW_SPREAD_STRIDE; x++)
-                    o = add_line(buf, bufsz, o, t->schema, f->targets[x], x);
+                /* a physical table lives on its entry's node or the table's */
+                for (int x = 0; x < f->n_targets && x < SW_SPREAD_STRIDE; x++) {
+                    int on = f->target_node && f->target_node[x] >= 0 ? f->target_node[x] : t->node;
+                    if (on == node) o = add_line(buf, bufsz, o, t->schema, f->targets[x], x);
+                }
             } else if (fn_nodes(conf, t->function) >> node & 1) {
                 o = add_line(buf, bufsz, o, t->schema, t->name, node);
             }
