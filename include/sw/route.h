@@ -191,6 +191,12 @@ typedef struct sw_route_out {
     int n_targets;
     sw_route_target inline_targets[2]; /* the common case allocates nothing */
     sw_nodeset nodes;         /* the targets' nodes */
+    /* The statement calls shardwire_next_id(): every target's sql holds
+     * the ids made for this execution (so it is never kept as a prepared
+     * statement), and with no targets any_sql is the text to run instead
+     * of the statement's. */
+    bool fresh;
+    char *any_sql;            /* owned */
     sw_route_local local;
     char *local_value;        /* owned */
     int64_t local_id;

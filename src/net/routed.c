@@ -172,7 +172,7 @@ static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
         break;
     }
     if (pl->n == 0) {
-        pl->tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = NULL};
+        pl->tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = o->any_sql};
         pl->t = pl->tx;
         pl->n = 1;
     }
@@ -487,22 +487,37 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
     return SW_MSG_DONE;
 }
 
-/* Renamed Bind for st on s, the client's bytes after the statement name. */
+/* Renamed Bind for statement name on s, the client's bytes after the
+ * statement name. */
 static void send_bind(sw_server *s, sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint32_t total,
-                      sw_stmt *st, bool copy)
+                      const char *name, bool copy)
 {
     const uint8_t *tail = p + SW_HDR_LEN + m->tail_off;
     uint32_t tail_len = (uint32_t)(p + total - tail);
     size_t portal_len = strlen(m->portal);
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
-    sw_msg_header(w, SW_FE_BIND, portal_len + 1 + strlen(st->name) + 1 + tail_len);
+    sw_msg_header(w, SW_FE_BIND, portal_len + 1 + strlen(name) + 1 + tail_len);
     sw_wbuf_cstr(w, m->portal);
-    sw_wbuf_cstr(w, st->name);
+    sw_wbuf_cstr(w, name);
     if (copy) sw_wbuf_put(w, tail, tail_len);
     sw_out_gen_done(&s->c, start);
     if (!copy) sw_out_src(&s->c, &c->c, tail, tail_len);
     sw_owe(s, SW_OWE_BIND, false);
+}
+
+/* A text made for one execution (it holds the ids of shardwire_next_id()
+ * calls) as s's unnamed statement, with st's parameter types: kept as a
+ * named statement it would stay on the server for good.  (Clients of a
+ * routed database never own a server's unnamed statement.)  Its Bind
+ * names "". */
+static void send_fresh_parse(sw_server *s, const char *sql, const sw_stmt *st)
+{
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_build_parse(w, "", sql, strlen(sql), st->nparams, st->param_types);
+    sw_out_gen_done(&s->c, start);
+    sw_owe_stmt(s, SW_OWE_PARSE, true, 0, 0);
 }
 
 /* Length of the messages after a Bind up to and including its Sync, or 0
@@ -638,7 +653,7 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
         sw_server *s = c->link[t[i].node];
         sw_stmt *run = runs[i] ? runs[i] : st;  /* may be st itself when the text did not change */
         sw_ensure_prepared(s, run);
-        send_bind(s, c, m, p, total, run, true);
+        send_bind(s, c, m, p, total, run->name, true);
         sw_stmt_release(runs[i]);
         if (!describes) {
             sw_wbuf *w = sw_out_gen(&s->c);
@@ -807,7 +822,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         t = tx;
     }
     if (n == 0) {
-        tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = NULL};
+        tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = o->any_sql};
         t = tx;
         n = 1;
     }
@@ -838,13 +853,20 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
             goto out;
         }
         note_writes(c, o, t, n);
+        if (o->fresh) {
+            send_fresh_parse(s, t[0].sql, st);
+            send_bind(s, c, &m, p, total, "", false);
+            c->unsynced_mask |= (uint64_t)1 << node;
+            c->c.in.parse += total;
+            goto out;
+        }
         sw_stmt *run = st, *interned = NULL;
         if (t[0].sql) {
             interned = run = sw_stmt_intern(t[0].sql, strlen(t[0].sql), st->nparams, st->param_types);
             if (!run) { c->c.in.parse += total; sw_ext_error(c, "53200", "out of memory"); goto out; }
         }
         sw_ensure_prepared(s, run);
-        send_bind(s, c, &m, p, total, run, false);
+        send_bind(s, c, &m, p, total, run->name, false);
         c->unsynced_mask |= (uint64_t)1 << node;
         sw_stmt_release(interned);  /* the server's set keeps the id */
         c->c.in.parse += total;
@@ -884,6 +906,11 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         }
         goto out;
     }
+    if (o->kind == SW_SK_SELECT && o->fresh) {
+        c->c.in.parse += total;
+        sw_ext_error(c, "0A000", "a SELECT with shardwire_next_id() calls must run on one node");
+        goto out;
+    }
     if (o->kind == SW_SK_SELECT) {
         rc = merge_bind(c, &m, p, total, st, t, n, (uint32_t)rest, &in);
         goto out;
@@ -891,8 +918,8 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     sw_stmt *runs[SW_MAX_NODES * 2];
     bool oom = false;
     for (int i = 0; i < n; i++) {
-        runs[i] = t[i].sql ? sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types) : NULL;
-        oom |= t[i].sql && !runs[i];
+        runs[i] = t[i].sql && !o->fresh ? sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types) : NULL;
+        oom |= t[i].sql && !o->fresh && !runs[i];
     }
     if (oom || (o->kind == SW_SK_TXN_OTHER && !bind_txn_statement(c, o))) {  /* never the unrewritten text instead */
         for (int i = 0; i < n; i++) sw_stmt_release(runs[i]);
@@ -906,9 +933,14 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     const uint8_t *rp = p + total;
     for (int i = 0; i < n; i++) {
         sw_server *s = c->link[t[i].node];
-        sw_stmt *run = runs[i] ? runs[i] : st;
-        sw_ensure_prepared(s, run);
-        send_bind(s, c, &m, p, total, run, true);
+        if (o->fresh) {
+            send_fresh_parse(s, t[i].sql, st);
+            send_bind(s, c, &m, p, total, "", true);
+        } else {
+            sw_stmt *run = runs[i] ? runs[i] : st;
+            sw_ensure_prepared(s, run);
+            send_bind(s, c, &m, p, total, run->name, true);
+        }
         sw_stmt_release(runs[i]);
         send_rest(s, rp, (uint32_t)rest);
         c->fan.srv[c->fan.n++] = s;

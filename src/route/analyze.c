@@ -185,7 +185,7 @@ sw_plan *sw_plan_build(sw_router *r, int db, const char *text, size_t len, const
         p->stmts = calloc(tree->n_stmts, sizeof *p->stmts);
         if (!p->stmts) goto oom;
     }
-    sw_actx a = {p, r, text, it->v, it->n, NULL, 0};
+    sw_actx a = {p, r, text, it->v, it->n, NULL, 0, 0};
     for (size_t i = 0; i < tree->n_stmts; i++) {
         const PgQuery__RawStmt *raw = tree->stmts[i];
         if (!raw->stmt) continue;

@@ -141,11 +141,13 @@ void sw_walk_insert(sw_actx *a, const PgQuery__InsertStmt *ins, sw_scope *parent
     } else {
         sw_walk_node(a, ins->select_stmt, &sc, 0);
     }
+    a->per_row++; /* ON CONFLICT and RETURNING: once per row */
     if (ins->on_conflict_clause) {
         sw_walk_list(a, ins->on_conflict_clause->target_list, ins->on_conflict_clause->n_target_list, &tsc);
         sw_walk_node(a, ins->on_conflict_clause->where_clause, &tsc, 0);
     }
     sw_walk_list(a, ins->returning_list, ins->returning_list ? ins->n_returning_list : 0, &tsc);
+    a->per_row--;
 }
 
 /* A key assignment in UPDATE ... SET: the new value, or new_key_bad. */
@@ -181,6 +183,7 @@ void sw_walk_update(sw_actx *a, const PgQuery__UpdateStmt *up, sw_scope *parent,
     a->st->write = true; /* also inside WITH */
     sw_scope sc = {parent, a->p->n_occs, a->p->n_occs, up->with_clause};
     sw_walk_ctes(a, up->with_clause, &sc);
+    a->per_row++; /* every expression of an UPDATE is evaluated per row */
     sc.occ0 = a->p->n_occs;
     int o = sw_add_occ(a, up->relation, &sc, SW_WF_WRITE | SW_WF_ALIAS_OK);
     for (size_t i = 0; i < up->n_from_clause; i++) sw_walk_from(a, up->from_clause[i], &sc, 0);
@@ -192,6 +195,7 @@ void sw_walk_update(sw_actx *a, const PgQuery__UpdateStmt *up, sw_scope *parent,
     sw_walk_list(a, up->target_list, up->n_target_list, &sc);
     sw_walk_node(a, up->where_clause, &sc, 0);
     sw_walk_list(a, up->returning_list, up->n_returning_list, &sc);
+    a->per_row--;
 }
 
 void sw_walk_delete(sw_actx *a, const PgQuery__DeleteStmt *del, sw_scope *parent)
@@ -199,6 +203,7 @@ void sw_walk_delete(sw_actx *a, const PgQuery__DeleteStmt *del, sw_scope *parent
     a->st->write = true; /* also inside WITH */
     sw_scope sc = {parent, a->p->n_occs, a->p->n_occs, del->with_clause};
     sw_walk_ctes(a, del->with_clause, &sc);
+    a->per_row++; /* and of a DELETE */
     sc.occ0 = a->p->n_occs;
     sw_add_occ(a, del->relation, &sc, SW_WF_WRITE | SW_WF_ALIAS_OK);
     for (size_t i = 0; i < del->n_using_clause; i++) sw_walk_from(a, del->using_clause[i], &sc, 0);
@@ -207,4 +212,5 @@ void sw_walk_delete(sw_actx *a, const PgQuery__DeleteStmt *del, sw_scope *parent
     sw_walk_quals(a, &sc, del->where_clause, del->using_clause, del->n_using_clause);
     sw_walk_node(a, del->where_clause, &sc, 0);
     sw_walk_list(a, del->returning_list, del->n_returning_list, &sc);
+    a->per_row--;
 }

@@ -9,6 +9,7 @@
  * key without a heap block unless a literal is over 1 kB.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,13 @@ static sw_lit_status text_of(const sw_eval *e, sw_vref v, sw_litbuf *b, const ch
     case SW_VR_NULL: return SW_LIT_NULL;
     case SW_VR_CONST:
     case SW_VR_FIXED: return const_text(e, v, b, txt, len);
+    case SW_VR_ID: {
+        if (!e->ids || v.idx < 0 || v.idx >= e->p->n_idcalls) return SW_LIT_UNKNOWN;
+        int n = snprintf(b->tmp, sizeof b->tmp, "%" PRId64, e->ids[v.idx]);
+        *txt = b->tmp;
+        *len = (size_t)n;
+        return SW_LIT_OK;
+    }
     case SW_VR_PARAM: {
         const uint8_t *p;
         size_t n;

@@ -164,11 +164,11 @@ static int set_value(sw_eval *e, const char *s)
     return e->out->local_value ? SW_ROUTE_OK : sw_eval_error(e, "53200", "out of memory");
 }
 
-static int next_id(sw_eval *e, const sw_pstmt *st)
+int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id)
 {
     sw_router *r = e->r;
     char tname[128];
-    if (sw_lit_text(e, st->local_val, tname, sizeof tname) != SW_LIT_OK)
+    if (sw_lit_text(e, table, tname, sizeof tname) != SW_LIT_OK)
         return sw_eval_error(e, "22023", "shardwire_next_id: the table name must be a text constant or parameter");
     char *dot = strchr(tname, '.');
     const char *schema = NULL, *name = tname;
@@ -189,17 +189,16 @@ static int next_id(sw_eval *e, const sw_pstmt *st)
     b.heap = NULL;
     sw_value v;
     int rc = SW_ROUTE_OK;
-    switch (sw_lit_read(e, st->local_key, kt, &v, &b)) {
+    switch (sw_lit_read(e, key, kt, &v, &b)) {
     case SW_LIT_OK: {
-        int64_t id = sw_shardfn_make_id(r->fns[t->id_function], &v, e->in->now_ms, r->id_seq++);
+        *id = sw_shardfn_make_id(r->fns[t->id_function], &v, e->in->now_ms, r->id_seq++);
         char vs[96];
         sw_value_format(&v, vs, sizeof vs);
-        if (id < 0) {
+        if (*id < 0) {
             rc = sw_eval_error(e, "22023", "shardwire_next_id: cannot make an id of %s for key %s", idf->name, vs);
             break;
         }
-        e->out->local_id = id;
-        sw_eval_reason(e, "shardwire_next_id('%s', %s) -> %s id %" PRId64, tname, vs, idf->name, id);
+        sw_eval_reason(e, "shardwire_next_id('%s', %s) -> %s id %" PRId64, tname, vs, idf->name, *id);
         break;
     }
     case SW_LIT_INVALID:
@@ -241,7 +240,7 @@ int sw_local_eval(sw_eval *e, const sw_pstmt *st)
     case SW_LOCAL_SHOW_SETTING:
         sw_eval_reason(e, "SHOW %s (answered by shardwire)", sw_plan_s(e->p, st->local_name));
         return set_value(e, sw_plan_s(e->p, st->local_name));
-    case SW_LOCAL_NEXT_ID: return next_id(e, st);
+    case SW_LOCAL_NEXT_ID: return sw_local_make_id(e, st->local_val, st->local_key, &out->local_id);
     default: return SW_ROUTE_OK;
     }
 }

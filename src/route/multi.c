@@ -18,6 +18,8 @@ static void stmt_text(const sw_eval *e, int si, const char **s, size_t *n)
     *n = z - b;
 }
 
+static sw_route_status route_plan(sw_eval *e, int64_t *ids);
+
 static int eval_multi(sw_eval *e)
 {
     const sw_plan *p = e->p;
@@ -40,7 +42,9 @@ static int eval_multi(sw_eval *e)
         se.reason_len = 0;
         subs[i].lookup_fn = -1;
         int st = sw_eval_stmt(&se, i);
+        if (st == SW_ROUTE_OK) st = sw_idcall_targets(&se, i);
         sw_eval_reason(e, "[%d] %s", i + 1, subs[i].reason);
+        out->fresh |= subs[i].fresh;
         out->write |= subs[i].write;
         if (st != SW_ROUTE_OK) {
             out->status = subs[i].status;
@@ -54,7 +58,12 @@ static int eval_multi(sw_eval *e)
         nodes |= subs[i].nodes;
         for (int k = 0; k < subs[i].n_targets; k++)
             if (subs[i].targets[k].sql) rewritten = true;
+        if (subs[i].any_sql) rewritten = true;
     }
+    /* only statements that need no particular node, one of them with ids:
+     * the joined text for whichever node runs it */
+    bool anywhere = rc == 0 && nodes == 0 && rewritten;
+    if (anywhere) nodes = 1;
     int cap = 0;
     for (sw_nodeset m = nodes; m && rc == 0; m &= m - 1) {
         int node = __builtin_ctzll(m);
@@ -72,7 +81,8 @@ static int eval_multi(sw_eval *e)
                     size_t n;
                     stmt_text(e, i, &s, &n);
                     if (b.len) sw_sbuf_str(&b, "; ");
-                    sw_sbuf_add(&b, s, n);
+                    if (subs[i].any_sql) sw_sbuf_str(&b, subs[i].any_sql);
+                    else sw_sbuf_add(&b, s, n);
                     continue;
                 }
                 for (int k = 0; k < subs[i].n_targets; k++) {
@@ -97,6 +107,10 @@ static int eval_multi(sw_eval *e)
             }
             sql = b.s;
         }
+        if (anywhere) {
+            out->any_sql = sql;
+            break;
+        }
         if (sw_out_add_target(out, &cap, node, sql)) rc = sw_eval_oom(e);
     }
     for (int i = 0; i < p->n_stmts; i++) sw_route_out_clear(&subs[i]);
@@ -109,12 +123,32 @@ sw_route_status sw_plan_eval(sw_router *r, const sw_plan *p, const sw_route_in *
 {
     memset(out, 0, sizeof *out);
     out->lookup_fn = -1;
-    sw_eval e = {r, p, in, text, items, n_items, NULL, out, 0};
+    sw_eval e = {r, p, in, text, items, n_items, NULL, out, 0, NULL};
     if (p->db < 0) {
         sw_eval_error(&e, "3D000", "database \"%s\" does not exist", in->database ? in->database : "");
         return out->status;
     }
     e.db = &r->conf->databases[p->db];
+    int64_t ids_buf[16];
+    int64_t *ids = NULL;
+    if (p->n_idcalls > 0) {
+        ids = p->n_idcalls <= 16 ? ids_buf : malloc((size_t)p->n_idcalls * sizeof *ids);
+        if (!ids) {
+            sw_eval_oom(&e);
+            return out->status;
+        }
+    }
+    int rc = route_plan(&e, ids);
+    if (ids != ids_buf) free(ids);
+    return rc;
+}
+
+/* sw_plan_eval with e's database found and room for the ids. */
+static sw_route_status route_plan(sw_eval *e_, int64_t *ids)
+{
+    sw_eval e = *e_;
+    const sw_plan *p = e.p;
+    sw_route_out *out = e.out;
     if (p->hint_err >= 0) {
         sw_eval_error(&e, p->hint_sqlstate, "%s", sw_plan_s(p, p->hint_err));
         return out->status;
@@ -124,7 +158,9 @@ sw_route_status sw_plan_eval(sw_router *r, const sw_plan *p, const sw_route_in *
         sw_eval_reason(&e, "empty statement: no preference");
         return SW_ROUTE_OK;
     }
-    int rc = p->n_stmts == 1 ? sw_eval_stmt(&e, 0) : eval_multi(&e);
+    int rc = ids ? sw_idcall_make_all(&e, ids) : SW_ROUTE_OK;
+    if (rc == SW_ROUTE_OK) rc = p->n_stmts == 1 ? sw_eval_stmt(&e, 0) : eval_multi(&e);
+    if (rc == SW_ROUTE_OK && p->n_stmts == 1) rc = sw_idcall_targets(&e, 0);
     if (rc != SW_ROUTE_OK) {
         /* keep what the caller may want to log, drop targets */
         for (int i = 0; i < out->n_targets; i++) free(out->targets[i].sql);
@@ -134,6 +170,8 @@ sw_route_status sw_plan_eval(sw_router *r, const sw_plan *p, const sw_route_in *
         out->nodes = 0;
         free(out->local_value);
         out->local_value = NULL;
+        free(out->any_sql);
+        out->any_sql = NULL;
         out->status = (sw_route_status)rc;
         return out->status;
     }

@@ -68,6 +68,15 @@ int sw_plan_row(sw_plan *p, const sw_prow *row)
     return p->n_rows++;
 }
 
+int sw_plan_idcall(sw_plan *p, const sw_idcall *c)
+{
+    sw_idcall *v = grow(p, p->idcalls, &p->cap_idcalls, p->n_idcalls, sizeof *v);
+    if (!v) return -1;
+    p->idcalls = v;
+    v[p->n_idcalls] = *c;
+    return p->n_idcalls++;
+}
+
 void sw_plan_destroy(sw_plan *p)
 {
     if (!p) return;
@@ -75,6 +84,7 @@ void sw_plan_destroy(sw_plan *p)
     free(p->occs);
     free(p->cons);
     free(p->rows);
+    free(p->idcalls);
     free(p->strs);
     free(p->text);
     free(p->items);

@@ -89,6 +89,15 @@ bool sw_quals_value(sw_actx *a, const PgQuery__Node *n, sw_vref *v)
         v->neg = 0;
         v->idx = n->param_ref->number - 1;
         return true;
+    case PG_QUERY__NODE__NODE_FUNC_CALL: {
+        if (!sw_idcall_is(n->func_call)) return false;
+        int i = sw_idcall_add(a, n->func_call, false);
+        if (i < 0) return false;
+        v->kind = SW_VR_ID;
+        v->neg = 0;
+        v->idx = i;
+        return true;
+    }
     default: return false;
     }
 }

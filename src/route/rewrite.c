@@ -9,7 +9,8 @@
  *
  * The statement is cut from its first item to its last non-comment item
  * (the ';' and trailing comments are not part of it); everything between
- * edits is copied byte for byte.
+ * edits is copied byte for byte, but for shardwire_next_id() calls, which
+ * become their ids (idcall.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,7 @@ char *sw_rewrite(sw_eval *e, int si, const sw_rename *ren, int n_ren, const bool
     uint32_t pos = it[st->first].start, end = it[st->last].end;
     for (int i = 0; i < n; i++) {
         if (ed[i].from < pos) continue;
-        sw_sbuf_add(&b, e->text + pos, ed[i].from - pos);
+        sw_idcall_copy(e, st, &b, pos, ed[i].from);
         if (ed[i].kind == ED_RENAME) {
             rename_text(e, &b, &ren[ed[i].ren]);
         } else if (ed[i].kind == ED_INDEX) {
@@ -160,12 +161,12 @@ char *sw_rewrite(sw_eval *e, int si, const sw_rename *ren, int n_ren, const bool
                 if (!rows[k]) continue;
                 if (!first) sw_sbuf_add(&b, ", ", 2);
                 first = false;
-                sw_sbuf_add(&b, e->text + it[r[k].first].start, it[r[k].last].end - it[r[k].first].start);
+                sw_idcall_copy(e, st, &b, it[r[k].first].start, it[r[k].last].end);
             }
         }
         pos = ed[i].to;
     }
-    if (end > pos) sw_sbuf_add(&b, e->text + pos, end - pos);
+    if (end > pos) sw_idcall_copy(e, st, &b, pos, end);
     sw_sbuf_add(&b, "", 0);
     if (ed != buf) free(ed);
     if (b.oom) {

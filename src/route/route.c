@@ -36,5 +36,6 @@ void sw_route_out_clear(sw_route_out *out)
     for (int i = 0; i < out->n_targets; i++) free(out->targets[i].sql);
     if (out->targets != out->inline_targets) free(out->targets);
     free(out->local_value);
+    free(out->any_sql);
     memset(out, 0, sizeof *out);
 }

@@ -65,6 +65,7 @@ typedef enum sw_vref_kind {
     SW_VR_PARAM,     /* Bind parameter idx (0-based) */
     SW_VR_FIXED,     /* text at offset idx of the plan's strings (part of the shape) */
     SW_VR_NULL,      /* SQL NULL */
+    SW_VR_ID,        /* the id shardwire makes for shardwire_next_id() call idx of the plan */
 } sw_vref_kind;
 
 typedef struct sw_vref {
@@ -160,7 +161,18 @@ typedef struct sw_pstmt {
                               * DROP INDEX: the first of ddl_n consecutive strings,
                               * the names (without their schemas) */
     int32_t ddl_n;
+    /* shardwire_next_id() calls inside the statement (idcall.c) */
+    int32_t idc0, n_idc;     /* the plan's idcalls[idc0 .. idc0 + n_idc) */
 } sw_pstmt;
+
+/* A shardwire_next_id(table, key) call inside a statement: its id is
+ * made when the plan is evaluated and written in the call's place. */
+typedef struct sw_idcall {
+    sw_vref table, key;
+    int32_t first, last;     /* items of the call, its name to its ')' */
+    uint32_t loc;            /* the call's byte offset (one entry per call) */
+    bool named;              /* a select-list column of its own: keeps the name */
+} sw_idcall;
 
 enum {
     SW_DDL_NONE = 0,
@@ -180,6 +192,8 @@ struct sw_plan {
     int n_cons, cap_cons;
     sw_prow *rows;
     int n_rows, cap_rows;
+    sw_idcall *idcalls;      /* in statement order */
+    int n_idcalls, cap_idcalls;
     char *strs;              /* NUL-terminated strings, referenced by offset */
     size_t n_strs, cap_strs;
     int n_items;             /* items of the text analysed (shape check) */
@@ -201,6 +215,7 @@ int sw_plan_str(sw_plan *p, const char *s, size_t len);
 int sw_plan_cons(sw_plan *p, const sw_cons *c);
 int sw_plan_occ(sw_plan *p, const sw_occ *o);
 int sw_plan_row(sw_plan *p, const sw_prow *row);
+int sw_plan_idcall(sw_plan *p, const sw_idcall *c);
 static inline const char *sw_plan_s(const sw_plan *p, int32_t off)
 {
     return off >= 0 ? p->strs + off : NULL;
@@ -255,6 +270,7 @@ typedef struct sw_actx {
     int n_items;
     sw_pstmt *st;     /* statement being analysed */
     int sublink_depth; /* inside a subquery expression (EXISTS, IN, scalar) */
+    int per_row;       /* inside an expression evaluated once per row read */
 } sw_actx;
 
 struct sw_scope {
@@ -343,6 +359,7 @@ typedef struct sw_eval {
     const sw_conf_database *db;
     sw_route_out *out;
     size_t reason_len;
+    const int64_t *ids;        /* the ids of the plan's shardwire_next_id() calls */
 } sw_eval;
 
 /* Read v as type t into *out (buffers in b).  Returns a sw_lit_status. */
@@ -413,8 +430,27 @@ void sw_local_comments(sw_plan *p, sw_router *r, const char *text, const sw_item
 bool sw_local_analyze(sw_actx *a, const PgQuery__Node *node);
 /* Answer a local statement into out.  Returns the status. */
 int sw_local_eval(sw_eval *e, const sw_pstmt *st);
+/* Make the id of shardwire_next_id(table, key) into *id.  Status. */
+int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id);
 /* "shard1, shard2, shard3" into buf. */
 void sw_local_node_list(const sw_router *r, char *buf, size_t bufsz);
+
+/* -------------------------------------------------------------- idcall.c */
+
+/* Whether f calls shardwire_next_id. */
+bool sw_idcall_is(const PgQuery__FuncCall *f);
+/* Record call f of the statement being analysed (once per call; named: a
+ * select-list column of its own).  Its index, or -1 with the statement's
+ * error set when it cannot be used there. */
+int sw_idcall_add(sw_actx *a, const PgQuery__FuncCall *f, bool named);
+/* Make the ids of every call of the plan into ids[n_idcalls] (e->ids is
+ * set to it).  Status. */
+int sw_idcall_make_all(sw_eval *e, int64_t *ids);
+/* Append text[from, to) of statement st, its calls replaced by their ids. */
+void sw_idcall_copy(const sw_eval *e, const sw_pstmt *st, sw_sbuf *b, uint32_t from, uint32_t to);
+/* A statement with calls: every target (or, with none, out->any_sql)
+ * gets the text with the ids, and out->fresh is set.  Status. */
+int sw_idcall_targets(sw_eval *e, int si);
 
 /* --------------------------------- statements (plan.c, targets.c, multi.c) */
 

@@ -248,6 +248,7 @@ void sw_walk_node(sw_actx *a, const PgQuery__Node *n, sw_scope *sc, unsigned fla
         const char *name = f->n_funcname ? sw_node_str(f->funcname[f->n_funcname - 1]) : NULL;
         if (name && a->st->volatile_fn < 0 && volatile_builtin(name))
             a->st->volatile_fn = sw_plan_str(a->p, name, strlen(name));
+        if (sw_idcall_is(f)) sw_idcall_add(a, f, false);
         walk_ctx c = {a, sc, flags};
         sw_node_each_child(&f->base, walk_child, &c);
         return;
@@ -358,6 +359,9 @@ void sw_walk_select(sw_actx *a, const PgQuery__SelectStmt *s, sw_scope *parent, 
         sw_walk_list(a, s->sort_clause, s->n_sort_clause, &sc);
         return;
     }
+    /* a level that reads rows evaluates its expressions once per row */
+    int per_row = s->n_from_clause > 0;
+    a->per_row += per_row;
     sc.occ0 = a->p->n_occs;
     for (size_t i = 0; i < s->n_from_clause; i++) sw_walk_from(a, s->from_clause[i], &sc, 0);
     sc.occ_end = a->p->n_occs;
@@ -365,6 +369,15 @@ void sw_walk_select(sw_actx *a, const PgQuery__SelectStmt *s, sw_scope *parent, 
     sw_walk_quals(a, &sc, s->where_clause, s->from_clause, s->n_from_clause);
 
     sw_walk_node(a, s->where_clause, &sc, 0);
+    for (size_t i = 0; i < s->n_target_list; i++) {
+        /* a call that is a column of its own keeps its column name */
+        const PgQuery__Node *t = s->target_list[i];
+        if (t->node_case == PG_QUERY__NODE__NODE_RES_TARGET && !(t->res_target->name && t->res_target->name[0]) &&
+            t->res_target->val &&
+            t->res_target->val->node_case == PG_QUERY__NODE__NODE_FUNC_CALL &&
+            sw_idcall_is(t->res_target->val->func_call))
+            sw_idcall_add(a, t->res_target->val->func_call, true);
+    }
     sw_walk_list(a, s->target_list, s->n_target_list, &sc);
     sw_walk_list(a, s->values_lists, s->n_values_lists, &sc);
     sw_walk_list(a, s->group_clause, s->n_group_clause, &sc);
@@ -376,6 +389,7 @@ void sw_walk_select(sw_actx *a, const PgQuery__SelectStmt *s, sw_scope *parent, 
         sw_add_occ(a, s->into_clause->rel, &sc, SW_WF_WRITE);
         if (top) a->st->write = true;
     }
+    a->per_row -= per_row;
     if (top && (s->n_sort_clause || s->limit_count || s->limit_offset || s->n_distinct_clause ||
                 s->n_group_clause || s->having_clause || s->n_window_clause ||
                 has_agg(s->target_list, s->n_target_list)))

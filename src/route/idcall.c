@@ -1,0 +1,150 @@
+/*
+ * idcall.c - shardwire_next_id(table, key) inside a statement: in an
+ * INSERT's VALUES rows, in the select list of a SELECT without FROM (also
+ * as INSERT ... SELECT, in a CTE or a subquery), several calls per
+ * statement.  shardwire makes one ID per call, as the bare
+ * "SELECT shardwire_next_id(...)" does (local.c), and writes it in the
+ * call's place in every target's text: "(<id>::int8)", named like the
+ * call when it is a select-list column of its own.  A row key that is a
+ * call routes by the ID it gets.
+ *
+ * One value per call in the text is what PostgreSQL would compute only
+ * where the expression is evaluated once: a call in a query that reads
+ * rows (FROM, WHERE, UPDATE, DELETE, RETURNING, ON CONFLICT) would give
+ * every row the same ID, and one in DDL or PREPARE would freeze it into a
+ * definition, so those are refused.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route_int.h"
+
+bool sw_idcall_is(const PgQuery__FuncCall *f)
+{
+    if (!f || f->n_funcname == 0 || f->n_funcname > 2) return false;
+    const char *name = sw_node_str(f->funcname[f->n_funcname - 1]);
+    return name && strcmp(name, "shardwire_next_id") == 0;
+}
+
+/* Items of the call: from its name (at loc) to the ')' closing its
+ * argument list; false when they cannot be found. */
+static bool call_items(const sw_actx *a, uint32_t loc, int32_t *first, int32_t *last)
+{
+    int i = sw_items_at(a->items, a->n_items, loc);
+    if (i < 0) return false;
+    int depth = 0;
+    for (int k = i; k < a->n_items; k++) {
+        int tok = a->items[k].tok;
+        if (tok == PG_QUERY__TOKEN__ASCII_40) {
+            depth++;
+        } else if (tok == PG_QUERY__TOKEN__ASCII_41) {
+            if (--depth == 0) {
+                *first = i;
+                *last = k;
+                return true;
+            }
+            if (depth < 0) return false;
+        }
+    }
+    return false;
+}
+
+int sw_idcall_add(sw_actx *a, const PgQuery__FuncCall *f, bool named)
+{
+    sw_pstmt *st = a->st;
+    sw_plan *p = a->p;
+    for (int i = st->idc0; i < st->idc0 + st->n_idc; i++)
+        if (p->idcalls[i].loc == (uint32_t)f->location) {
+            if (named) p->idcalls[i].named = true;
+            return i;
+        }
+    if (st->kind != SW_SK_SELECT && st->kind != SW_SK_INSERT && st->kind != SW_SK_UPDATE &&
+        st->kind != SW_SK_DELETE) {
+        sw_st_error(a, "0A000", "shardwire_next_id() cannot be used in this statement: shardwire computes one id "
+                                "per call when the statement runs, which a definition would freeze");
+        return -1;
+    }
+    if (a->per_row > 0) {
+        sw_st_error(a, "0A000", "shardwire_next_id() is computed by shardwire once per call in the text, and here it "
+                                "would give every row the same id: use it in INSERT ... VALUES rows or a SELECT "
+                                "without FROM, or fetch the ids first");
+        return -1;
+    }
+    sw_idcall c;
+    memset(&c, 0, sizeof c);
+    c.loc = (uint32_t)f->location;
+    c.named = named;
+    if (f->location < 0 || !call_items(a, c.loc, &c.first, &c.last)) {
+        sw_st_error(a, "0A000", "cannot find the text of this shardwire_next_id() call to replace it");
+        return -1;
+    }
+    /* arguments first: a call in an argument gets its id before this one */
+    if (f->n_args != 2 || !sw_quals_value(a, f->args[0], &c.table) || !sw_quals_value(a, f->args[1], &c.key)) {
+        sw_st_error(a, "22023", "shardwire_next_id(table, key) takes a table name and a key constant or parameter");
+        return -1;
+    }
+    if (st->n_idc == 0) st->idc0 = p->n_idcalls;
+    if (st->idc0 + st->n_idc != p->n_idcalls) {
+        sw_st_error(a, "0A000", "shardwire_next_id() calls of one statement out of order");
+        return -1;
+    }
+    int i = sw_plan_idcall(p, &c);
+    if (i >= 0) st->n_idc++;
+    return i;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+int sw_idcall_make_all(sw_eval *e, int64_t *ids)
+{
+    const sw_plan *p = e->p;
+    e->ids = ids; /* a call may take an earlier one's id as its key */
+    for (int i = 0; i < p->n_idcalls; i++) {
+        int rc = sw_local_make_id(e, p->idcalls[i].table, p->idcalls[i].key, &ids[i]);
+        if (rc != SW_ROUTE_OK) return rc;
+    }
+    return SW_ROUTE_OK;
+}
+
+void sw_idcall_copy(const sw_eval *e, const sw_pstmt *st, sw_sbuf *b, uint32_t from, uint32_t to)
+{
+    uint32_t pos = from;
+    for (;;) {
+        /* the first call starting in [pos, to) */
+        const sw_idcall *next = NULL;
+        for (int i = st->idc0; i < st->idc0 + st->n_idc; i++) {
+            const sw_idcall *c = &e->p->idcalls[i];
+            uint32_t s = e->items[c->first].start;
+            if (s >= pos && s < to && (!next || s < e->items[next->first].start)) next = c;
+        }
+        if (!next) break;
+        uint32_t s = e->items[next->first].start, z = e->items[next->last].end;
+        sw_sbuf_add(b, e->text + pos, s - pos);
+        char v[64];
+        int n = snprintf(v, sizeof v, "(%" PRId64 "::int8)%s", e->ids[next - e->p->idcalls],
+                         next->named ? " AS shardwire_next_id" : "");
+        sw_sbuf_add(b, v, (size_t)n);
+        pos = z < to ? z : to;
+    }
+    if (to > pos) sw_sbuf_add(b, e->text + pos, to - pos);
+}
+
+int sw_idcall_targets(sw_eval *e, int si)
+{
+    const sw_pstmt *st = &e->p->stmts[si];
+    sw_route_out *out = e->out;
+    if (st->n_idc == 0) return SW_ROUTE_OK;
+    out->fresh = true;
+    for (int i = 0; i < out->n_targets; i++) {
+        if (out->targets[i].sql) continue;
+        out->targets[i].sql = sw_rewrite(e, si, NULL, 0, NULL);
+        if (!out->targets[i].sql) return sw_eval_oom(e);
+    }
+    if (out->n_targets == 0) {
+        out->any_sql = sw_rewrite(e, si, NULL, 0, NULL);
+        if (!out->any_sql) return sw_eval_oom(e);
+    }
+    return SW_ROUTE_OK;
+}
