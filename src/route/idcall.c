@@ -5,7 +5,8 @@
  * statement.  shardwire makes one ID per call, as the bare
  * "SELECT shardwire_next_id(...)" does (local.c), and writes it in the
  * call's place in every target's text: "(<id>::int8)", named like the
- * call when it is a select-list column of its own.  A row key that is a
+ * call when it is a select-list column of its own (and still naming the
+ * parameters it took, so that their types can be inferred).  A row key that is a
  * call routes by the ID it gets.
  *
  * One value per call in the text is what PostgreSQL would compute only
@@ -97,15 +98,55 @@ int sw_idcall_add(sw_actx *a, const PgQuery__FuncCall *f, bool named)
 
 /* ------------------------------------------------------------ evaluation */
 
-int sw_idcall_make_all(sw_eval *e, int64_t *ids)
+int sw_idcall_make_all(sw_eval *e, sw_madeid *ids)
 {
     const sw_plan *p = e->p;
     e->ids = ids; /* a call may take an earlier one's id as its key */
     for (int i = 0; i < p->n_idcalls; i++) {
-        int rc = sw_local_make_id(e, p->idcalls[i].table, p->idcalls[i].key, &ids[i]);
+        int rc = sw_local_make_id(e, p->idcalls[i].table, p->idcalls[i].key, &ids[i].id, &ids[i].key_type);
         if (rc != SW_ROUTE_OK) return rc;
     }
     return SW_ROUTE_OK;
+}
+
+/* A parameter the call took, still named in the text with its type: a
+ * client that lets PostgreSQL infer the types would otherwise be told
+ * "could not determine data type of parameter". */
+static void param_mention(sw_sbuf *b, sw_vref v, const char *type)
+{
+    if (v.kind != SW_VR_PARAM) return;
+    char s[64];
+    int n = snprintf(s, sizeof s, ", pg_column_size($%d::%s)", v.idx + 1, type);
+    sw_sbuf_add(b, s, (size_t)n);
+}
+
+static const char *key_type_name(sw_key_type t)
+{
+    switch (t) {
+    case SW_KEY_TEXT: return "text";
+    case SW_KEY_NUMERIC: return "numeric";
+    case SW_KEY_DATE: return "date";
+    case SW_KEY_TIMESTAMP: return "timestamptz";
+    default: return "int8";
+    }
+}
+
+/* The text in call c's place: "(<id>::int8)", or with parameters
+ * "(coalesce(<id>::int8, pg_column_size($1::text), ...))", which is the id. */
+static void call_text(const sw_eval *e, const sw_idcall *c, sw_sbuf *b)
+{
+    const sw_madeid *m = &e->ids[c - e->p->idcalls];
+    bool params = c->table.kind == SW_VR_PARAM || c->key.kind == SW_VR_PARAM;
+    char v[64];
+    int n = snprintf(v, sizeof v, params ? "(coalesce(%" PRId64 "::int8" : "(%" PRId64 "::int8", m->id);
+    sw_sbuf_add(b, v, (size_t)n);
+    if (params) {
+        param_mention(b, c->table, "text");
+        param_mention(b, c->key, key_type_name(m->key_type));
+        sw_sbuf_add(b, ")", 1);
+    }
+    sw_sbuf_add(b, ")", 1);
+    if (c->named) sw_sbuf_str(b, " AS shardwire_next_id");
 }
 
 void sw_idcall_copy(const sw_eval *e, const sw_pstmt *st, sw_sbuf *b, uint32_t from, uint32_t to)
@@ -122,10 +163,7 @@ void sw_idcall_copy(const sw_eval *e, const sw_pstmt *st, sw_sbuf *b, uint32_t f
         if (!next) break;
         uint32_t s = e->items[next->first].start, z = e->items[next->last].end;
         sw_sbuf_add(b, e->text + pos, s - pos);
-        char v[64];
-        int n = snprintf(v, sizeof v, "(%" PRId64 "::int8)%s", e->ids[next - e->p->idcalls],
-                         next->named ? " AS shardwire_next_id" : "");
-        sw_sbuf_add(b, v, (size_t)n);
+        call_text(e, next, b);
         pos = z < to ? z : to;
     }
     if (to > pos) sw_sbuf_add(b, e->text + pos, to - pos);

@@ -226,7 +226,7 @@ static sw_lit_status text_of(const sw_eval *e, sw_vref v, sw_litbuf *b, const ch
     case SW_VR_FIXED: return const_text(e, v, b, txt, len);
     case SW_VR_ID: {
         if (!e->ids || v.idx < 0 || v.idx >= e->p->n_idcalls) return SW_LIT_UNKNOWN;
-        int n = snprintf(b->tmp, sizeof b->tmp, "%" PRId64, e->ids[v.idx]);
+        int n = snprintf(b->tmp, sizeof b->tmp, "%" PRId64, e->ids[v.idx].id);
         *txt = b->tmp;
         *len = (size_t)n;
         return SW_LIT_OK;

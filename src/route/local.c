@@ -164,7 +164,7 @@ static int set_value(sw_eval *e, const char *s)
     return e->out->local_value ? SW_ROUTE_OK : sw_eval_error(e, "53200", "out of memory");
 }
 
-int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id)
+int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id, sw_key_type *key_type)
 {
     sw_router *r = e->r;
     char tname[128];
@@ -185,6 +185,7 @@ int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id)
                              tname);
     const sw_conf_function *idf = &r->conf->functions[t->id_function];
     sw_key_type kt = idf->source >= 0 ? r->conf->functions[idf->source].type : SW_KEY_INT;
+    if (key_type) *key_type = kt;
     sw_litbuf b;
     b.heap = NULL;
     sw_value v;
@@ -240,7 +241,7 @@ int sw_local_eval(sw_eval *e, const sw_pstmt *st)
     case SW_LOCAL_SHOW_SETTING:
         sw_eval_reason(e, "SHOW %s (answered by shardwire)", sw_plan_s(e->p, st->local_name));
         return set_value(e, sw_plan_s(e->p, st->local_name));
-    case SW_LOCAL_NEXT_ID: return sw_local_make_id(e, st->local_val, st->local_key, &out->local_id);
+    case SW_LOCAL_NEXT_ID: return sw_local_make_id(e, st->local_val, st->local_key, &out->local_id, NULL);
     default: return SW_ROUTE_OK;
     }
 }

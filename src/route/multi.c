@@ -18,7 +18,7 @@ static void stmt_text(const sw_eval *e, int si, const char **s, size_t *n)
     *n = z - b;
 }
 
-static sw_route_status route_plan(sw_eval *e, int64_t *ids);
+static sw_route_status route_plan(sw_eval *e, sw_madeid *ids);
 
 static int eval_multi(sw_eval *e)
 {
@@ -129,8 +129,8 @@ sw_route_status sw_plan_eval(sw_router *r, const sw_plan *p, const sw_route_in *
         return out->status;
     }
     e.db = &r->conf->databases[p->db];
-    int64_t ids_buf[16];
-    int64_t *ids = NULL;
+    sw_madeid ids_buf[16];
+    sw_madeid *ids = NULL;
     if (p->n_idcalls > 0) {
         ids = p->n_idcalls <= 16 ? ids_buf : malloc((size_t)p->n_idcalls * sizeof *ids);
         if (!ids) {
@@ -144,7 +144,7 @@ sw_route_status sw_plan_eval(sw_router *r, const sw_plan *p, const sw_route_in *
 }
 
 /* sw_plan_eval with e's database found and room for the ids. */
-static sw_route_status route_plan(sw_eval *e_, int64_t *ids)
+static sw_route_status route_plan(sw_eval *e_, sw_madeid *ids)
 {
     sw_eval e = *e_;
     const sw_plan *p = e.p;

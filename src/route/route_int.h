@@ -359,8 +359,14 @@ typedef struct sw_eval {
     const sw_conf_database *db;
     sw_route_out *out;
     size_t reason_len;
-    const int64_t *ids;        /* the ids of the plan's shardwire_next_id() calls */
+    const struct sw_madeid *ids; /* the ids of the plan's shardwire_next_id() calls */
 } sw_eval;
+
+/* The id made for one shardwire_next_id() call, and its key's type. */
+typedef struct sw_madeid {
+    int64_t id;
+    sw_key_type key_type;
+} sw_madeid;
 
 /* Read v as type t into *out (buffers in b).  Returns a sw_lit_status. */
 sw_lit_status sw_lit_read(const sw_eval *e, sw_vref v, sw_key_type t, sw_value *out, sw_litbuf *b);
@@ -431,7 +437,7 @@ bool sw_local_analyze(sw_actx *a, const PgQuery__Node *node);
 /* Answer a local statement into out.  Returns the status. */
 int sw_local_eval(sw_eval *e, const sw_pstmt *st);
 /* Make the id of shardwire_next_id(table, key) into *id.  Status. */
-int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id);
+int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id, sw_key_type *key_type);
 /* "shard1, shard2, shard3" into buf. */
 void sw_local_node_list(const sw_router *r, char *buf, size_t bufsz);
 
@@ -445,7 +451,7 @@ bool sw_idcall_is(const PgQuery__FuncCall *f);
 int sw_idcall_add(sw_actx *a, const PgQuery__FuncCall *f, bool named);
 /* Make the ids of every call of the plan into ids[n_idcalls] (e->ids is
  * set to it).  Status. */
-int sw_idcall_make_all(sw_eval *e, int64_t *ids);
+int sw_idcall_make_all(sw_eval *e, sw_madeid *ids);
 /* Append text[from, to) of statement st, its calls replaced by their ids. */
 void sw_idcall_copy(const sw_eval *e, const sw_pstmt *st, sw_sbuf *b, uint32_t from, uint32_t to);
 /* A statement with calls: every target (or, with none, out->any_sql)

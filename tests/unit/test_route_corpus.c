@@ -560,13 +560,18 @@ static char *ids_masked(const char *s)
 {
     char *d = xstrdup(s), *w = d;
     for (const char *r = s; *r;) {
-        if (*r == '(' && r[1] >= '0' && r[1] <= '9') {
-            const char *q = r + 1;
-            while (*q >= '0' && *q <= '9') q++;
-            if (strncmp(q, "::int8)", 7) == 0) {
-                memcpy(w, "(ID", 3);
-                w += 3;
-                r = q;
+        const char *q = r;
+        if (*q == '(') q++;
+        if (strncmp(q, "coalesce(", 9) == 0) q += 9;
+        if (q > r && *q >= '0' && *q <= '9') {
+            const char *z = q;
+            while (*z >= '0' && *z <= '9') z++;
+            if (strncmp(z, "::int8", 6) == 0) {
+                memcpy(w, r, (size_t)(q - r));
+                w += q - r;
+                memcpy(w, "ID", 2);
+                w += 2;
+                r = z;
                 continue;
             }
         }
