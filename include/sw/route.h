@@ -34,14 +34,18 @@
  *  - Overrides, strongest first: comment "shard:", comment "sharding_key:",
  *    session shard, session sharding_key.  A forced node applies to
  *    SELECT/INSERT/UPDATE/DELETE/COPY/DDL/utility statements only (with the
- *    text unchanged, even when the analysis could not route it); BEGIN,
+ *    text unchanged but for shardwire_next_id() calls, even when the
+ *    analysis could not route it); BEGIN,
  *    SET, SHOW... keep "no preference".
  *  - Several statements in one text: kind is the first statement's, write
  *    any statement's; targets are the union of the statements' nodes, sql
  *    NULL unless a statement had to be rewritten, in which case every
  *    node's text is all statements joined by "; ", each rewritten one as
- *    its part for that node (or left out).  SET/SHOW shardwire.* and
- *    shardwire_next_id() in such a text are 0A000.
+ *    its part for that node (or left out).  SET/SHOW shardwire.* and a
+ *    bare SELECT shardwire_next_id() in such a text are 0A000.
+ *  - shardwire_next_id() inside a statement: each call's id is made once
+ *    per routing and written in its place in every target's text (fresh;
+ *    with no target, any_sql); a row key that is a call routes by its id.
  *  - Rewritten text runs from the statement's first token (comments
  *    included) to its last token that is not a comment; no ';'.
  *  - A physical table of a table-suffix function lives on the node its
