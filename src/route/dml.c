@@ -45,6 +45,28 @@ static bool find_rows(sw_actx *a, int from, int row0, int n)
     return true;
 }
 
+/* INSERT ... SELECT into sharded table t: whether the SELECT's column
+ * kpos is, as it stands, the key column of a table it reads (an
+ * occurrence from before on, not in a subquery expression) sharded by the
+ * same function.  Then each node's rows keep their node; a constant or an
+ * expression could belong anywhere. */
+static bool key_from_source(sw_actx *a, const sw_conf_table *t, const PgQuery__SelectStmt *s, size_t kpos,
+                            int before)
+{
+    bool plain = s->op == PG_QUERY__SET_OPERATION__SETOP_NONE ||
+                 s->op == PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED;
+    if (!plain || kpos >= s->n_target_list || s->target_list[kpos]->node_case != PG_QUERY__NODE__NODE_RES_TARGET)
+        return false;
+    const PgQuery__Node *v = s->target_list[kpos]->res_target->val;
+    if (!v || v->node_case != PG_QUERY__NODE__NODE_COLUMN_REF) return false;
+    for (int k = before; k < a->p->n_occs; k++) {
+        const sw_conf_table *src = sw_occ_sharded(a, k);
+        if (!src || src->function != t->function || a->p->occs[k].in_sublink) continue;
+        if (sw_quals_is_key(a, NULL, k, v->column_ref)) return true;
+    }
+    return false;
+}
+
 static void insert_rows(sw_actx *a, int o, const sw_conf_table *t, const PgQuery__InsertStmt *ins,
                         sw_scope *parent, bool top)
 {
@@ -82,7 +104,13 @@ static void insert_rows(sw_actx *a, int o, const sw_conf_table *t, const PgQuery
         n_rows = 1;
     } else {
         a->p->occs[o].ins_select = true;
+        int before = a->p->n_occs;
         sw_walk_select(a, s, parent, false);
+        if (!key_from_source(a, t, s, kpos, before))
+            sw_st_error(a, "0A000",
+                        "INSERT ... SELECT into sharded table %s must take its shard key %s from the shard key column "
+                        "of a table it reads that is sharded the same way, so that every row stays on the node it "
+                        "comes from", tname, t->key);
         return;
     }
     int row0 = a->p->n_rows;

@@ -202,10 +202,15 @@ run_refused "DELETE FROM t WHERE id = 2 AND n < (SELECT avg(n) FROM t)" "reads t
 run_refused "UPDATE r SET name = random()::text WHERE id = 1" "random() in a write to reference table r"
 run_refused "INSERT INTO r (id, name) VALUES (50, clock_timestamp()::text)" "clock_timestamp() in a write"
 run_refused "UPDATE r SET name = CURRENT_TIMESTAMP::text" "CURRENT_TIMESTAMP() in a write"
+# rows whose new key is not the key they are read by could belong elsewhere
+run_refused "INSERT INTO d (id, v) SELECT id + 1, v FROM t WHERE id = 3" "from the shard key column"
+run_refused "INSERT INTO d (id, v) SELECT 4, v FROM t WHERE id = 3" "from the shard key column"
 # the same shapes with the key in the subquery, or on one copy, still run
 run_both still_run <<'SQL'
 UPDATE t SET n = (SELECT max(n) FROM t WHERE id = 1) + 1 WHERE id = 1;
 UPDATE t SET v = (now() > '2000-01-01')::text WHERE id = 3;
+INSERT INTO d (id, v) SELECT t.id, 'copy of ' || t.v FROM t WHERE t.id = 3;
+SELECT id, v FROM d WHERE id = 3;
 SQL
 ok "keyed writes with a cross-shard subquery, and volatile values on reference copies, are refused"
 
