@@ -897,15 +897,24 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         rc = SW_MSG_WAIT;
         goto out;
     }
-    if (n > (int)(sizeof c->fan.srv / sizeof c->fan.srv[0]) || !sw_client_link_all(c, t, n)) {
-        if (n > (int)(sizeof c->fan.srv / sizeof c->fan.srv[0])) {
-            c->c.in.parse += total;
-            sw_ext_error(c, "0A000", "statement has too many targets");
-        } else {
-            rc = SW_MSG_WAIT;
-        }
+    if (n > (int)(sizeof c->fan.srv / sizeof c->fan.srv[0])) {
+        c->c.in.parse += total;
+        sw_ext_error(c, "0A000", "statement has too many targets");
         goto out;
     }
+    if (!c->implicit_txn && implicit_wanted(c, o, t, n)) {
+        /* one atomic write, as with a Query: a transaction of shardwire's
+         * on every node, committed when the unit's replies are in */
+        c->implicit_txn = true;
+        c->implicit_begun = 0;
+        c->txn_status = 'T';
+        c->wrote_mask = 0;
+    }
+    if (!sw_client_link_all(c, t, n)) {
+        rc = SW_MSG_WAIT;
+        goto out;
+    }
+    if (c->implicit_txn) implicit_begin(c, t, n);
     if (o->kind == SW_SK_SELECT && o->fresh) {
         c->c.in.parse += total;
         sw_ext_error(c, "0A000", "a SELECT with shardwire_next_id() calls must run on one node");
@@ -920,6 +929,15 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     for (int i = 0; i < n; i++) {
         runs[i] = t[i].sql && !o->fresh ? sw_stmt_intern(t[i].sql, strlen(t[i].sql), st->nparams, st->param_types) : NULL;
         oom |= t[i].sql && !o->fresh && !runs[i];
+    }
+    if (oom && c->implicit_txn) {
+        /* shardwire's BEGIN is on the nodes already: rather than guess
+         * how to unwind it, end the session */
+        for (int i = 0; i < n; i++) sw_stmt_release(runs[i]);
+        sw_client_error(c, "FATAL", "53200", "out of memory routing the statement", NULL);
+        sw_client_close(c, "out of memory routing a statement");
+        rc = SW_MSG_CLOSED;
+        goto out;
     }
     if (oom || (o->kind == SW_SK_TXN_OTHER && !bind_txn_statement(c, o))) {  /* never the unrewritten text instead */
         for (int i = 0; i < n; i++) sw_stmt_release(runs[i]);

@@ -223,6 +223,34 @@ DELETE FROM r WHERE id = 4 RETURNING id;
 SELECT id FROM t WHERE id > 300 ORDER BY id;
 SQL
 
+step "a write on several nodes outside a transaction is atomic with the extended protocol too"
+# The same statements as Parse/Bind/Execute/Sync units (libpq's
+# PQexecParams), on the oracle and through shardwire: a multi-row INSERT
+# whose last row fails on its node leaves no row anywhere.
+decisions() {  # commit decisions recorded over the nodes
+    local n sum=0
+    for n in a b c; do sum=$((sum + $(pg_psql $n -c "SELECT count(*) FROM shardwire.commit_decisions WHERE committed"))); done
+    echo $sum
+}
+decided_before=$(decisions)
+cat >"$SW_TMP/ext_implicit.sql" <<'SQL'
+\x INSERT INTO t (id, v) VALUES (401, 'a'), (402, 'b'), (403, 'c'), (404, 'd'), (1, 'duplicate')
+\x SELECT count(*) FROM t WHERE id > 400
+\x INSERT INTO t (id, v) VALUES (405, 'e'), (406, 'f'), (407, 'g'), (408, 'h')
+\x UPDATE r SET price = price + 100 WHERE id = 5
+\x DELETE FROM r WHERE id = 6
+\x SELECT id FROM t WHERE id > 400 ORDER BY id
+\x SELECT id, price FROM r WHERE id IN (5, 6)
+SQL
+sw_itest sql "$ORACLE_CI" <"$SW_TMP/ext_implicit.sql" | tail -n +2 >"$SW_TMP/ext_implicit.direct"
+sw_itest sql "$(sw_conninfo)" <"$SW_TMP/ext_implicit.sql" | tail -n +2 >"$SW_TMP/ext_implicit.proxy"
+diff -u "$SW_TMP/ext_implicit.direct" "$SW_TMP/ext_implicit.proxy" >&2 || fail "ext_implicit: replies differ from PostgreSQL's"
+assert_contains "$(cat "$SW_TMP/ext_implicit.proxy")" "ERR 23505" "the failing INSERT"
+contents_equal ext_implicit
+decided_after=$(decisions)
+((decided_after >= decided_before + 3)) || fail "extended-protocol writes on several nodes were not committed with two-phase commit ($decided_before -> $decided_after decisions)"
+ok "ext_implicit: same replies and contents as PostgreSQL, each multi-node write decided in PostgreSQL"
+
 step "SET TRANSACTION reaches the nodes that join later"
 run_both set_transaction <<'SQL'
 BEGIN;

@@ -329,7 +329,9 @@ int cmd_sql(int argc, char **argv)
             continue;
         }
         PGresult *last = NULL, *error = NULL, *res;
-        if (PQsendQuery(conn, line)) {
+        /* "\x SQL": the extended protocol (Parse, Bind, Describe, Execute, Sync) */
+        bool ext = strncmp(line, "\\x ", 3) == 0;
+        if (ext ? PQsendQueryParams(conn, line + 3, 0, NULL, NULL, NULL, NULL, 0) : PQsendQuery(conn, line)) {
             while ((res = PQgetResult(conn)) != NULL) {
                 if (PQresultStatus(res) == PGRES_FATAL_ERROR && !error) {
                     error = res;
