@@ -332,6 +332,17 @@ typedef enum sw_client_state {
     SW_CLIENT_CLOSING
 } sw_client_state;
 
+/* A pipelined batch (statements before one Sync) outside a transaction is
+ * one transaction in PostgreSQL.  Once it reaches a second node shardwire
+ * makes it an explicit one on every node it touches (a BEGIN converts
+ * what the node ran of the batch so far) and commits it, two-phase, at the
+ * client's Sync. */
+typedef enum sw_batch_txn {
+    SW_BATCH_NONE = 0,
+    SW_BATCH_OPEN,     /* BEGIN sent to the batch's nodes */
+    SW_BATCH_SYNCED,   /* the client's Sync came: the nodes got Syncs of shardwire's */
+} sw_batch_txn;
+
 struct sw_client {
     sw_conn c;
     sw_client_state state;
@@ -373,6 +384,7 @@ struct sw_client {
     uint64_t implicit_begun; /* ...nodes that got its BEGIN */
     uint64_t unsynced_mask; /* nodes sent extended-protocol requests since the client's last
                             * Sync: each gets a Sync of shardwire's with the client's */
+    sw_batch_txn batch;    /* a pipelined batch outside a transaction that reached several nodes */
     char (*savepoints)[64];
     int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */

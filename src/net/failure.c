@@ -68,7 +68,9 @@ void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, con
         sw_client_close(c, NULL);
         return;
     }
-    bool in_txn = c->txn_status != 'I';
+    /* a pipelined batch shardwire made a transaction is not the client's:
+     * it fails with the batch, which ends idle */
+    bool in_txn = c->txn_status != 'I' && c->batch == SW_BATCH_NONE;
     lost_reply x = {.w = sw_out_gen(&c->c), .sqlstate = sqlstate, .msg = msg, .status = in_txn ? 'E' : 'I',
                     .error_sent = c->fan.kind != SW_FAN_NONE && c->fan.failure != SW_FAN_FINE};
     size_t start = x.w->len;
@@ -101,7 +103,9 @@ void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, con
 void sw_client_fail_pending(sw_client *c, const char *sqlstate, const char *msg)
 {
     sw_iobuf *b = &c->c.in;
-    bool in_txn = c->txn_status != 'I';
+    /* a pipelined batch shardwire made a transaction is not the client's:
+     * it fails with the batch, which ends idle */
+    bool in_txn = c->txn_status != 'I' && c->batch == SW_BATCH_NONE;
     char status = in_txn ? 'E' : 'I';
     sw_wbuf *w = sw_out_gen(&c->c);
     size_t start = w->len;

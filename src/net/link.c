@@ -62,6 +62,7 @@ void sw_client_unlink(sw_client *c, bool clean)
     c->n_links = 0;
     c->link_mask = 0;
     c->unsynced_mask = 0;
+    c->batch = SW_BATCH_NONE;
     c->unnamed_at = NULL;
     c->unnamed_inflight = 0;
     c->unnamed_batch = false;

@@ -278,6 +278,12 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         return SW_MSG_CLOSED;
     }
     if (!sw_client_refresh_conf(c)) return SW_MSG_CLOSED;
+    if (c->batch != SW_BATCH_NONE) {
+        /* libpq and the drivers never send one there; its implicit
+         * commit would not be the batch's */
+        sw_client_protocol_error(c, "a simple Query inside a pipelined batch that spans nodes: send Sync first");
+        return SW_MSG_CLOSED;
+    }
     if (c->n_links == 0 && c->txn_status == 'I') c->router = sw_g.router;
     const sw_route_out *o = route_query(c, &q);
     q_plan pl;
@@ -702,6 +708,103 @@ static void sync_other_nodes(sw_client *c)
     c->unsynced_mask = 0;
 }
 
+/* Whether the database commits transactions on several nodes with
+ * two-phase commit. */
+static bool two_phase_db(const sw_client *c)
+{
+    const sw_conf_database *d = sw_conf_database_find(sw_g.conf, c->database);
+    return d && d->two_phase;
+}
+
+/* An extended-protocol BEGIN of shardwire's on s, in the middle of the
+ * client's batch there: it makes what s ran of the batch part of an
+ * explicit transaction (PostgreSQL turns the batch's implicit transaction
+ * into a transaction block). */
+static void send_hidden_begin_ext(sw_server *s)
+{
+    sw_stmt *b = sw_stmt_intern("BEGIN", 5, 0, NULL);
+    if (!b) {
+        sw_server_fault(s, "53200", "out of memory");
+        return;
+    }
+    sw_ensure_prepared(s, b);
+    sw_wbuf *w = sw_out_gen(&s->c);
+    size_t start = w->len;
+    sw_msg_header(w, SW_FE_BIND, 1 + strlen(b->name) + 1 + 2 + 2 + 2);
+    sw_wbuf_cstr(w, "");
+    sw_wbuf_cstr(w, b->name);
+    sw_wbuf_i16(w, 0); /* parameter formats */
+    sw_wbuf_i16(w, 0); /* parameters */
+    sw_wbuf_i16(w, 0); /* result formats */
+    sw_msg_header(w, SW_FE_EXECUTE, 1 + 4);
+    sw_wbuf_cstr(w, "");
+    sw_wbuf_i32(w, 0);
+    sw_build_empty(w, SW_FE_FLUSH); /* its replies now: the batch may not come back here */
+    sw_out_gen_done(&s->c, start);
+    sw_owe(s, SW_OWE_BIND, true);
+    sw_owe(s, SW_OWE_EXECUTE, true);
+    sw_stmt_release(b); /* the server's set keeps the id */
+}
+
+/* The batch (outside a transaction) is about to reach a second node: it
+ * becomes shardwire's transaction on every node (sw_batch_txn).  Nodes
+ * that ran part of it get an extended BEGIN, other linked nodes a Query
+ * BEGIN; nodes linked later get theirs from sw_client_linked. */
+static void batch_begin(sw_client *c)
+{
+    sw_server *s;
+    SW_EACH_LINK(c, m, s) {
+        if (c->unsynced_mask & ((uint64_t)1 << __builtin_ctzll(m))) {
+            send_hidden_begin_ext(s);
+        } else {
+            sw_wbuf *w = sw_out_gen(&s->c);
+            size_t start = w->len;
+            sw_build_query(w, "BEGIN", 5);
+            sw_out_gen_done(&s->c, start);
+            sw_owe(s, SW_OWE_QUERY, true);
+        }
+        if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+    }
+    free(c->begin_sql);
+    c->begin_sql = NULL;
+    c->n_savepoints = 0;
+    c->txn_failed = false;
+    c->txn_status = 'T';
+    c->batch = SW_BATCH_OPEN;
+    sw_debug("client %s pid=%d: pipelined batch on several nodes: one transaction", c->addr, c->pid);
+}
+
+/* The client's Sync ends a batch that is shardwire's transaction: every
+ * node of it gets a Sync of shardwire's, and once all have answered the
+ * transaction commits (two-phase) or, if any statement failed, rolls back;
+ * the commit answers the client's Sync with ReadyForQuery idle. */
+static int batch_sync(sw_client *c, uint32_t total)
+{
+    sw_server *s;
+    if (c->batch == SW_BATCH_OPEN) {
+        SW_EACH_LINK(c, m, s) {
+            if (!(c->unsynced_mask & ((uint64_t)1 << __builtin_ctzll(m)))) continue;
+            sw_wbuf *w = sw_out_gen(&s->c);
+            size_t start = w->len;
+            sw_build_empty(w, SW_FE_SYNC);
+            sw_out_gen_done(&s->c, start);
+            sw_owe(s, SW_OWE_SYNC, true);
+            if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
+        }
+        c->unsynced_mask = 0;
+        c->batch = SW_BATCH_SYNCED;
+    }
+    if (!sw_client_quiescent(c)) return SW_MSG_WAIT;
+    bool failed = c->txn_failed || c->proxy_failed;
+    SW_EACH_LINK(c, m, s)
+        if (s->txn_status != 'T') failed = true;
+    c->batch = SW_BATCH_NONE;
+    c->skip_until_sync = false;
+    c->c.in.parse += total;
+    sw_commit_implicit(c, failed ? NULL : "");
+    return SW_MSG_DONE;
+}
+
 /* txn_statement_sent for a Bind: the error goes in the batch. */
 static bool bind_txn_statement(sw_client *c, const sw_route_out *o)
 {
@@ -791,6 +894,24 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
             sw_ext_error(c, "0A000", "shardwire commands are answered with the simple query protocol only");
         goto out;
     }
+    if (c->batch != SW_BATCH_NONE &&
+        (o->kind == SW_SK_BEGIN || o->kind == SW_SK_COMMIT || o->kind == SW_SK_ROLLBACK || o->kind == SW_SK_TXN_OTHER)) {
+        /* the client has no transaction block: what PostgreSQL says of a
+         * savepoint there; the block shardwire opened cannot be the
+         * client's own */
+        c->c.in.parse += total;
+        const char *sp = o->txn_op == SW_TXN_SAVEPOINT ? "SAVEPOINT"
+                         : o->txn_op == SW_TXN_RELEASE ? "RELEASE SAVEPOINT"
+                         : o->txn_op == SW_TXN_ROLLBACK_TO ? "ROLLBACK TO SAVEPOINT" : NULL;
+        if (sp) {
+            snprintf(msg, sizeof msg, "%s can only be used in transaction blocks", sp);
+            sw_ext_error(c, "25P01", msg);
+        } else {
+            sw_ext_error(c, "0A000", "transaction control cannot follow statements on several nodes in one pipelined "
+                                     "batch outside a transaction: send BEGIN before the batch, or Sync first");
+        }
+        goto out;
+    }
     if (o->kind == SW_SK_COMMIT && o->txn_op == SW_TXN_NONE && sw_commit_wanted(c)) {
         /* The whole unit up to Sync is answered by the commit. */
         if (!quiet) { rc = SW_MSG_WAIT; goto out; }
@@ -834,6 +955,9 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
                 rc = SW_MSG_WAIT;
                 goto out;
             }
+            if (c->txn_status == 'I' && c->batch == SW_BATCH_NONE &&
+                (c->unsynced_mask & ~((uint64_t)1 << node)) && two_phase_db(c))
+                batch_begin(c);
             if (!sw_client_use_node(c, node)) { rc = SW_MSG_WAIT; goto out; }
         }
         sw_server *s = c->server;
@@ -852,6 +976,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
             sw_ext_error(c, "53200", "out of memory");
             goto out;
         }
+        if (c->txn_status == 'I' && c->unsynced_mask == 0) c->wrote_mask = 0;  /* a new batch */
         note_writes(c, o, t, n);
         if (o->fresh) {
             send_fresh_parse(s, t[0].sql, st);
@@ -873,7 +998,13 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         goto out;
     }
     /* Fan out: the rest of the unit must be here to be copied to each. */
-    if (!quiet) { rc = SW_MSG_WAIT; goto out; }
+    if (c->batch != SW_BATCH_NONE) {
+        c->c.in.parse += total;
+        sw_ext_error(c, "0A000", "a statement that runs on several nodes cannot follow statements on other nodes in "
+                                 "one pipelined batch outside a transaction: send Sync first, or BEGIN before the batch");
+        goto out;
+    }
+    if (!quiet) { flush_for_switch(c); rc = SW_MSG_WAIT; goto out; }
     {
         char state[6];
         if (sw_write_refused(c, o->kind, st->query, st->query_len, state, msg, sizeof msg)) {
@@ -1036,6 +1167,7 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
  * function calls. */
 static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t total)
 {
+    if (type == SW_FE_SYNC && c->batch != SW_BATCH_NONE) return batch_sync(c, total);
     if (type == SW_FE_FUNCTION_CALL && c->txn_status != 'I' && (c->txn_status == 'E' || c->proxy_failed || c->n_links > 1)) {
         /* In a failed transaction PostgreSQL refuses the call; the server
          * at hand may be a node the transaction did not fail on. */

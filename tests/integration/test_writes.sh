@@ -269,6 +269,23 @@ n=0
 for node in a b c; do n=$((n + $(pg_psql $node -c "SELECT count(*) FROM t WHERE id >= 5000 AND id < 7000"))); done
 assert_eq 80 "$n" "rows of the two batches over the nodes"
 ok "one Sync after INSERTs to every shard: all 80 rows, no hang"
+# A batch is one transaction in PostgreSQL: when its last INSERT fails,
+# none of its rows stays (on the oracle, then through shardwire, where they
+# went to every node before the failing one).
+sw_itest pipeline-many "$ORACLE_CI" t 7000 40 dup
+before=$(decisions)
+sw_itest pipeline-many "$(sw_conninfo)" t 7000 40 dup
+n=0
+for node in a b c; do n=$((n + $(pg_psql $node -c "SELECT count(*) FROM t WHERE id >= 7000 AND id < 7100"))); done
+assert_eq 0 "$n" "rows left by a failed batch over the nodes"
+pg_psql o -c "DELETE FROM t WHERE id >= 5000 AND id < 7000" >/dev/null  # the oracle has the good batches too
+sw_itest pipeline-many "$ORACLE_CI" t 5000 40 >/dev/null
+sw_itest pipeline-many "$ORACLE_CI" t 6000 40 >/dev/null
+contents_equal pipeline_batches
+sw_itest pipeline-many "$(sw_conninfo)" t 7100 40
+((($(decisions) > before))) || fail "a batch over several nodes was not committed with two-phase commit"
+for n in a b c; do assert_eq 0 "$(pg_psql $n -c "SELECT count(*) FROM pg_prepared_xacts")" "prepared transactions on $n"; done
+ok "a pipelined batch over several nodes is one transaction: all of it committed (two-phase), or none"
 
 step "serial and identity columns of sharded tables never repeat a value across nodes"
 # g existed on every node before shardwire, each node's copy counting 1, 2,

@@ -20,7 +20,7 @@ typedef struct it_command {
 static const it_command commands[] = {
     {"cancel", cmd_cancel, 1, 60, "CONNINFO [OTHER_CONNINFO]"},
     {"pipeline", cmd_pipeline, 1, 60, "CONNINFO"},
-    {"pipeline-many", cmd_pipeline_many, 4, 60, "CONNINFO TABLE FIRST N [txn]"},
+    {"pipeline-many", cmd_pipeline_many, 4, 60, "CONNINFO TABLE FIRST N [txn|dup]"},
     {"prepared", cmd_prepared, 1, 120, "CONNINFO [ITERATIONS]"},
     {"copy", cmd_copy, 1, 120, "CONNINFO [ROWS]"},
     {"malformed", cmd_malformed, 2, 120, "HOST PORT [USER DB]"},

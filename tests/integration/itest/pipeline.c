@@ -194,24 +194,27 @@ int cmd_pipeline(int argc, char **argv)
     return 0;
 }
 
-/* `sw_itest pipeline-many CONNINFO TABLE FIRST N [txn]`: what psycopg's
- * executemany sends: N INSERTs of (id, 'many') with ids FIRST.., each a
- * Bind/Execute of one unnamed statement, and one Sync at the end
+/* `sw_itest pipeline-many CONNINFO TABLE FIRST N [txn|dup]`: what
+ * psycopg's executemany sends: N INSERTs of (id, 'many') with ids FIRST..,
+ * each a Bind/Execute of one unnamed statement, and one Sync at the end
  * (with txn: inside BEGIN ... COMMIT).  Every result must be there within
- * the timeout: the rows go to different shards of a routed table. */
+ * the timeout: the rows go to different shards of a routed table.  With
+ * dup the last INSERT repeats the first id: it fails with 23505 and, the
+ * batch being one transaction, none of the rows may be left. */
 int cmd_pipeline_many(int argc, char **argv)
 {
     PGconn *conn = it_connect(argv[0]);
     const char *table = argv[1];
     int first = atoi(argv[2]), n = atoi(argv[3]);
     bool txn = argc > 4 && strcmp(argv[4], "txn") == 0;
+    bool dup = argc > 4 && strcmp(argv[4], "dup") == 0;
     char sql[256];
     snprintf(sql, sizeof sql, "INSERT INTO %s (id, v) VALUES ($1, 'many')", table);
     if (txn) PQclear(it_exec_ok(conn, "BEGIN"));
     if (!PQenterPipelineMode(conn)) IT_FAIL("PQenterPipelineMode: %s", PQerrorMessage(conn));
     for (int i = 0; i < n; i++) {
         char id[16];
-        snprintf(id, sizeof id, "%d", first + i);
+        snprintf(id, sizeof id, "%d", dup && i == n - 1 ? first : first + i);
         const char *vals[1] = {id};
         if (!PQsendQueryParams(conn, sql, 1, NULL, vals, NULL, NULL, 0))
             IT_FAIL("PQsendQueryParams: %s", PQerrorMessage(conn));
@@ -220,7 +223,8 @@ int cmd_pipeline_many(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         char what[64];
         snprintf(what, sizeof what, "INSERT %d of %d", i + 1, n);
-        expect(conn, PGRES_COMMAND_OK, NULL, what);
+        if (dup && i == n - 1) expect(conn, PGRES_FATAL_ERROR, "23505", what);
+        else expect(conn, PGRES_COMMAND_OK, NULL, what);
     }
     PGresult *res = it_wait_result(conn, 10.0, "the Sync");
     it_expect_status(res, PGRES_PIPELINE_SYNC, "the Sync");
@@ -229,9 +233,11 @@ int cmd_pipeline_many(int argc, char **argv)
     if (txn) PQclear(it_exec_ok(conn, "COMMIT"));
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE id >= %d AND id < %d", table, first, first + n);
     PGresult *c = it_exec_ok(conn, sql);
-    if (atoi(PQgetvalue(c, 0, 0)) != n) IT_FAIL("%s rows of %d inserted", PQgetvalue(c, 0, 0), n);
+    if (atoi(PQgetvalue(c, 0, 0)) != (dup ? 0 : n))
+        IT_FAIL("%s rows of %d inserted, expected %d", PQgetvalue(c, 0, 0), n, dup ? 0 : n);
     PQclear(c);
-    printf("ok pipeline-many: %d INSERTs%s, one Sync\n", n, txn ? " in a transaction" : "");
+    printf("ok pipeline-many: %d INSERTs%s, one Sync\n", n,
+           txn ? " in a transaction" : dup ? ", the last failing: none left" : "");
     PQfinish(conn);
     return 0;
 }
