@@ -312,6 +312,14 @@ typedef struct sw_fan {
     bool copy_done_seen;   /* a target sent CopyDone: one goes to the client at the end */
     bool copy_data_seen;   /* the current target sent CopyData already */
     bool copy_trailer;     /* a binary trailer was held back: one goes at the end */
+    /* A split INSERT ... RETURNING: each target's rows are held (held[i],
+     * the DataRow messages as they came) and go out at the end in the
+     * order of the VALUES rows (order[k]: the target of row k), as one
+     * server returns them -- and not at all when the statement fails. */
+    struct sw_wbuf *held;
+    int *order;
+    int n_order;
+    bool held_oom;         /* a row could not be held: the statement fails with 53200 */
 } sw_fan;
 typedef struct sw_copyin sw_copyin;
 

@@ -165,6 +165,7 @@ typedef enum sw_route_status {
 typedef struct sw_route_target {
     int node;
     char *sql;                /* owned; NULL = the statement text unchanged */
+    int part;                 /* a part of a split INSERT ... RETURNING (see row_part), else -1 */
 } sw_route_target;
 
 /* Ways a statement is answered by shardwire itself. */
@@ -201,6 +202,12 @@ typedef struct sw_route_out {
      * of the statement's. */
     bool fresh;
     char *any_sql;            /* owned */
+    /* A multi-row INSERT ... RETURNING split over several targets: row i
+     * of its VALUES went to the target whose part is row_part[i], so the
+     * RETURNING rows can be given in the order of the VALUES, as one
+     * server would. */
+    int32_t *row_part;        /* owned, n_row_part entries; NULL otherwise */
+    int n_row_part;
     sw_route_local local;
     char *local_value;        /* owned */
     int64_t local_id;

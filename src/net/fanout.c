@@ -43,8 +43,88 @@ static bool tag_split(const char *tag, size_t len, size_t *word_len, uint64_t *c
     return true;
 }
 
+bool sw_fan_hold_rows(sw_client *c, const sw_route_out *o, const sw_route_target *t, int n)
+{
+    sw_fan *f = &c->fan;
+    if (!o->row_part || o->n_row_part <= 0 || n < 2) return true;
+    f->held = calloc((size_t)n, sizeof *f->held);
+    f->order = malloc((size_t)o->n_row_part * sizeof *f->order);
+    if (!f->held || !f->order) {
+        sw_fan_release(c);
+        f->held_oom = true;  /* no rows go out: the statement fails at the end */
+        return false;
+    }
+    for (int k = 0; k < o->n_row_part; k++) {
+        f->order[k] = -1;
+        for (int i = 0; i < n; i++)
+            if (t[i].part == o->row_part[k]) f->order[k] = i;
+    }
+    f->n_order = o->n_row_part;
+    return true;
+}
+
+void sw_fan_release(sw_client *c)
+{
+    sw_fan *f = &c->fan;
+    if (f->held)
+        for (int i = 0; i < f->n; i++) sw_wbuf_free(&f->held[i]);
+    free(f->held);
+    free(f->order);
+    f->held = NULL;
+    f->order = NULL;
+    f->n_order = 0;
+}
+
+/* The held rows into w: in VALUES order when every target returned one
+ * row per VALUES row it got (ON CONFLICT DO NOTHING may return fewer:
+ * then target by target). */
+static void emit_held(sw_fan *f, sw_wbuf *w)
+{
+    size_t pos[SW_MAX_NODES * 2] = {0};
+    int want[SW_MAX_NODES * 2] = {0}, have[SW_MAX_NODES * 2] = {0};
+    bool ordered = true;
+    for (int k = 0; k < f->n_order; k++) {
+        if (f->order[k] < 0) ordered = false;
+        else want[f->order[k]]++;
+    }
+    for (int i = 0; i < f->n; i++) {
+        for (size_t o = 0; o + SW_HDR_LEN <= f->held[i].len; o += 1 + sw_be32(f->held[i].data + o + 1)) have[i]++;
+        if (have[i] != want[i]) ordered = false;
+    }
+    if (!ordered) {
+        for (int i = 0; i < f->n; i++) sw_wbuf_put(w, f->held[i].data, f->held[i].len);
+        return;
+    }
+    for (int k = 0; k < f->n_order; k++) {
+        int i = f->order[k];
+        uint32_t len = 1 + sw_be32(f->held[i].data + pos[i] + 1);
+        sw_wbuf_put(w, f->held[i].data + pos[i], len);
+        pos[i] += len;
+    }
+}
+
+/* The held rows go to the client now (the statement did not fail), or an
+ * error when they could not all be held. */
+static void release_held(sw_client *c)
+{
+    sw_fan *f = &c->fan;
+    if (!f->held && !f->held_oom) return;
+    sw_wbuf *w = sw_out_gen(&c->c);
+    size_t start = w->len;
+    if (f->held_oom && f->failure == SW_FAN_FINE) {
+        f->failure = SW_FAN_SERVER_FAILED;
+        sw_build_error(w, 'E', "ERROR", "53200", "out of memory holding the rows RETURNING gave", NULL, NULL);
+        if (c->txn_status != 'I' && !c->implicit_txn) c->proxy_failed = true;  /* the nodes wrote them */
+    } else if (f->failure == SW_FAN_FINE) {
+        emit_held(f, w);
+    }
+    sw_out_gen_done(&c->c, start);
+    sw_fan_release(c);
+}
+
 static void fan_finish(sw_client *c)
 {
+    release_held(c);
     if (c->implicit_txn) {
         /* shardwire's own transaction around the write: its outcome, not
          * the nodes' ReadyForQuery, ends the statement */
@@ -132,6 +212,14 @@ bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, u
     case SW_BE_NO_DATA:
     case SW_BE_EMPTY_QUERY: once = SW_FAN_ONCE_DESC; break;
     case SW_BE_DATA_ROW:
+        if ((f->held || f->held_oom) && f->cur < f->n) {
+            if (f->held && f->failure == SW_FAN_FINE && !f->held_oom) {
+                sw_wbuf_put(&f->held[f->cur], p, total);
+                if (f->held[f->cur].oom) f->held_oom = true;
+            }
+            return false;
+        }
+        return f->failure == SW_FAN_FINE && !(f->copies && f->cur > 0);
     case SW_BE_PORTAL_SUSPENDED:
         return f->failure == SW_FAN_FINE && !(f->copies && f->cur > 0);
     case SW_BE_COPY_OUT: once = SW_FAN_ONCE_DESC; break;

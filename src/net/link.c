@@ -69,6 +69,7 @@ void sw_client_unlink(sw_client *c, bool clean)
     c->server = NULL;
     sw_client_set_flow(c, SW_FLOW_RUN);
     if (c->fan.kind != SW_FAN_NONE || c->fan.merge || c->fan.spec_owned || c->fan.n) {
+        sw_fan_release(c);
         sw_merge_free(c->fan.merge);
         sw_merge_spec_free(c->fan.spec_owned);
         memset(&c->fan, 0, sizeof c->fan);  /* 1.3 kB: only when a fan-out was begun */
@@ -221,7 +222,7 @@ int sw_link_targets(sw_client *c, sw_route_target *t, int max)
 {
     int n = 0;
     for (uint64_t m = c->link_mask; m && n < max; m &= m - 1)
-        t[n++] = (sw_route_target){.node = __builtin_ctzll(m), .sql = NULL};
+        t[n++] = (sw_route_target){.node = __builtin_ctzll(m), .sql = NULL, .part = -1};
     return n;
 }
 

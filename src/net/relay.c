@@ -198,7 +198,9 @@ void sw_server_relay(sw_server *s)
             bool streamable = h.type == SW_BE_DATA_ROW || h.type == SW_BE_COPY_DATA ||
                               h.type == SW_BE_NOTICE || h.type == SW_BE_NOTIFICATION ||
                               h.type == SW_BE_FUNCTION_RESULT || h.type == SW_BE_ROW_DESC;
-            if (streamable && h.total > SW_BUF_WHOLE_MAX) {
+            /* (not a row a fan-out holds to give in order) */
+            bool held = h.type == SW_BE_DATA_ROW && c && (c->fan.held || c->fan.held_oom);
+            if (streamable && !held && h.total > SW_BUF_WHOLE_MAX) {
                 sw_reply r = sw_ledger_reply(&s->owed, h.type);
                 if (r.verdict == SW_REPLY_BAD) {
                     sw_server_fail(s, "08P01", "protocol out of step with the server");

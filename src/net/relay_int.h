@@ -126,6 +126,12 @@ void sw_fan_start(sw_client *c);
 bool sw_fan_filter(sw_client *c, sw_server *s, uint8_t type, const uint8_t *p, uint32_t total);
 /* Send a simple query to several (linked) targets, replies concatenated. */
 void sw_fan_query(sw_client *c, const sw_route_target *t, int n, const char *sql, size_t len);
+/* After the fan-out of o's targets t began: hold a split INSERT's
+ * RETURNING rows to give them in VALUES order.  False when out of memory
+ * (nothing is held; the caller fails the statement). */
+bool sw_fan_hold_rows(sw_client *c, const sw_route_out *o, const sw_route_target *t, int n);
+/* Free what the fan-out holds. */
+void sw_fan_release(sw_client *c);
 
 /* ---------------------------------------------------------------- commit.c */
 

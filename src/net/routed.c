@@ -172,7 +172,7 @@ static void classify_query(sw_client *c, const sw_route_out *o, q_plan *pl)
         break;
     }
     if (pl->n == 0) {
-        pl->tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = o->any_sql};
+        pl->tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = o->any_sql, .part = -1};
         pl->t = pl->tx;
         pl->n = 1;
     }
@@ -410,6 +410,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_fan_query(c, pl.t, pl.n, q.sql, q.len);
         c->fan.copies = o->copies;
+        sw_fan_hold_rows(c, o, pl.t, pl.n);  /* out of memory: the statement fails at its end */
         if (copy_to)
             c->fan.copy = copy_binary ? SW_FAN_COPY_BINARY : copy_header ? SW_FAN_COPY_HEADER : SW_FAN_COPY_TEXT;
         break;
@@ -943,7 +944,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         t = tx;
     }
     if (n == 0) {
-        tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = o->any_sql};
+        tx[0] = (sw_route_target){.node = sw_client_any_node(c), .sql = o->any_sql, .part = -1};
         t = tx;
         n = 1;
     }
@@ -1097,6 +1098,7 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
     c->server = c->fan.srv[0];
     c->c.in.parse += total + (uint32_t)rest;
     sw_fan_start(c);
+    sw_fan_hold_rows(c, o, t, n);  /* out of memory: the statement fails at its end */
     for (int i = 0; i < n; i++) {
         sw_server *s = c->fan.srv[i];
         if (i > 0 && s == c->fan.srv[i - 1]) continue;

@@ -136,6 +136,7 @@ static void insert_rows(sw_actx *a, int o, const sw_conf_table *t, const PgQuery
     a->p->occs[o].n_rows = (int32_t)n_rows;
     if (top) {
         a->st->ins_occ = o;
+        a->st->returning = ins->n_returning_list > 0;
         if (s->n_values_lists)
             a->st->rows_split_ok = find_rows(a, a->p->occs[o].name_last >= 0 ? a->p->occs[o].name_last + 1
                                                                             : a->st->first,

@@ -172,6 +172,9 @@ static sw_route_status route_plan(sw_eval *e_, sw_madeid *ids)
         out->local_value = NULL;
         free(out->any_sql);
         out->any_sql = NULL;
+        free(out->row_part);
+        out->row_part = NULL;
+        out->n_row_part = 0;
         out->status = (sw_route_status)rc;
         return out->status;
     }

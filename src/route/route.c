@@ -37,5 +37,6 @@ void sw_route_out_clear(sw_route_out *out)
     if (out->targets != out->inline_targets) free(out->targets);
     free(out->local_value);
     free(out->any_sql);
+    free(out->row_part);
     memset(out, 0, sizeof *out);
 }

@@ -145,6 +145,7 @@ typedef struct sw_pstmt {
     int32_t ins_occ;         /* -1 */
     int32_t row0, n_rows;    /* VALUES rows (or one row of a FROM-less SELECT) */
     bool rows_split_ok;      /* row item ranges found: may be split */
+    bool returning;          /* INSERT ... RETURNING */
     bool insert_select;      /* INSERT ... SELECT with a FROM */
     /* UPDATE assigning the key */
     int32_t upd_occ;         /* -1 */

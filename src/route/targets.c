@@ -32,6 +32,7 @@ int sw_out_add_target(sw_route_out *out, int *cap, int node, char *sql)
     }
     out->targets[out->n_targets].node = node;
     out->targets[out->n_targets].sql = sql;
+    out->targets[out->n_targets].part = -1;
     out->n_targets++;
     if (node >= 0 && node < 64) out->nodes |= (sw_nodeset)1 << node;
     return 0;
@@ -128,8 +129,15 @@ static int split_insert(sw_eval *e, int si, const sw_stmt_eval *se, sw_rename *r
         if (ins_ren >= 0) ren[ins_ren].mask = (uint64_t)1 << t;
         sw_nodeset nodes = sw_eval_mask_nodes(e, st->ins_occ, (uint64_t)1 << t);
         rc = emit(e, cap, sw_lowest(nodes), si, ren, n_ren, rows);
+        if (rc == 0) e->out->targets[e->out->n_targets - 1].part = t;
     }
     if (rows != rows_buf) free(rows);
+    if (rc == 0 && st->returning && !e->out->multi) {
+        e->out->row_part = malloc((size_t)io->n_rows * sizeof *e->out->row_part);
+        if (!e->out->row_part) return sw_eval_oom(e);
+        for (int i = 0; i < io->n_rows; i++) e->out->row_part[i] = se->row_t[i];
+        e->out->n_row_part = io->n_rows;
+    }
     return rc;
 }
 

@@ -220,6 +220,11 @@ INSERT INTO t (id, v) VALUES (301, 'a'), (302, 'b'), (303, 'c'), (304, 'd');
 INSERT INTO t (id, v) VALUES (305, 'e'), (306, 'f'), (1, 'duplicate'), (307, 'g');
 UPDATE r SET price = 7 WHERE id = 3;
 DELETE FROM r WHERE id = 4 RETURNING id;
+INSERT INTO t (id, v) VALUES (313, 'k'), (309, 'h'), (312, 'j'), (310, 'i'), (311, 'x'), (314, 'l') RETURNING id, v;
+INSERT INTO t (id, v) VALUES (315, 'm'), (316, 'n'), (2, 'duplicate'), (317, 'o') RETURNING id;
+BEGIN;
+INSERT INTO t (id, v) VALUES (320, 'p'), (318, 'q'), (319, 'r') RETURNING *;
+COMMIT;
 SELECT id FROM t WHERE id > 300 ORDER BY id;
 SQL
 
@@ -236,7 +241,7 @@ decided_before=$(decisions)
 cat >"$SW_TMP/ext_implicit.sql" <<'SQL'
 \x INSERT INTO t (id, v) VALUES (401, 'a'), (402, 'b'), (403, 'c'), (404, 'd'), (1, 'duplicate')
 \x SELECT count(*) FROM t WHERE id > 400
-\x INSERT INTO t (id, v) VALUES (405, 'e'), (406, 'f'), (407, 'g'), (408, 'h')
+\x INSERT INTO t (id, v) VALUES (405, 'e'), (406, 'f'), (407, 'g'), (408, 'h') RETURNING id, v
 \x UPDATE r SET price = price + 100 WHERE id = 5
 \x DELETE FROM r WHERE id = 6
 \x SELECT id FROM t WHERE id > 400 ORDER BY id
