@@ -126,7 +126,8 @@ static void insert_rows(sw_actx *a, int o, const sw_conf_table *t, const PgQuery
         }
         sw_prow row = {{SW_VR_NONE, 0, 0}, -1, -1};
         if (!cell || !sw_quals_value(a, cell, &row.key)) {
-            sw_st_error(a, "0A000", "cannot route: shard key %s of table %s must be a constant or parameter",
+            sw_st_error(a, "0A000", "cannot route: shard key %s of table %s must be a constant or parameter "
+                                    "(write the value, not an expression that computes it)",
                      t->key, tname);
             return;
         }
@@ -197,9 +198,13 @@ static void update_key(sw_actx *a, int o, const sw_conf_table *t, const PgQuery_
                 (size_t)m->colno <= src->row_expr->n_args)
                 val = src->row_expr->args[m->colno - 1];
         }
+        /* SET key = key leaves every row where it is */
+        if (val && val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && sw_quals_is_key(a, NULL, o, val->column_ref))
+            continue;
         sw_vref v;
         if (!top || !val || !sw_quals_value(a, val, &v) || v.kind == SW_VR_NULL) {
-            sw_st_error(a, "0A000", "UPDATE would move rows of %s to another shard (key %s)", t->name, t->key);
+            sw_st_error(a, "0A000", "UPDATE would move rows of %s to another shard (key %s): rows do not move "
+                                    "between shards; DELETE them and INSERT them with the new key", t->name, t->key);
             return;
         }
         a->st->upd_occ = o;

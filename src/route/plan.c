@@ -221,7 +221,8 @@ static int combine(sw_eval *e, const sw_pstmt *st, tables *tb, sw_nodeset *out_s
         /* the rows come from one node's co-located tables: they belong there */
         if (tb->n_cls != 1 || tb->cls[0].cls != class_of(e, tb->ins_sel) || sw_popcount(s) != 1 ||
             sw_shardfn_conf(sw_eval_fn(e, tb->ins_sel))->table_targets)
-            return sw_eval_error(e, "0A000", "INSERT ... SELECT across shards is not supported (table %s)",
+            return sw_eval_error(e, "0A000", "INSERT ... SELECT across shards is not supported (table %s): run the "
+                                             "SELECT, then INSERT its rows, or restrict it to one shard key value",
                                  sw_eval_table(e, tb->ins_sel)->name);
     }
     if (tb->pinned >= 0) {
@@ -241,7 +242,8 @@ static int combine(sw_eval *e, const sw_pstmt *st, tables *tb, sw_nodeset *out_s
         const sw_conf_table *rt = sw_eval_table(e, tb->ref_write);
         if (have) {
             int other = tb->pinned >= 0 ? tb->pinned : tb->cls[0].first;
-            return sw_eval_error(e, "0A000", "writing reference table %s in a statement that reads %s table %s is not supported",
+            return sw_eval_error(e, "0A000", "writing reference table %s in a statement that reads %s table %s is not supported: "
+                                             "each copy would be written from its own node's rows; read them first",
                                  rt->name, tb->pinned >= 0 && tb->n_cls == 0 ? "pinned" : "sharded",
                                  sw_eval_table(e, other)->name);
         }
@@ -326,7 +328,8 @@ static int check(sw_eval *e, const sw_pstmt *st, const tables *tb, sw_nodeset s)
         if (t < 0) return e->out->status;
         if (t >= 64 || ur->mask != (uint64_t)1 << t) {
             const sw_conf_table *ut = sw_eval_table(e, st->upd_occ);
-            return sw_eval_error(e, "0A000", "UPDATE would move rows of %s to another shard (key %s)", ut->name,
+            return sw_eval_error(e, "0A000", "UPDATE would move rows of %s to another shard (key %s): rows do not move "
+                                             "between shards; DELETE them and INSERT them with the new key", ut->name,
                                  ut->key);
         }
     }

@@ -210,6 +210,7 @@ run_both still_run <<'SQL'
 UPDATE t SET n = (SELECT max(n) FROM t WHERE id = 1) + 1 WHERE id = 1;
 UPDATE t SET v = (now() > '2000-01-01')::text WHERE id = 3;
 INSERT INTO d (id, v) SELECT t.id, 'copy of ' || t.v FROM t WHERE t.id = 3;
+UPDATE t SET id = id, n = n + 1 WHERE id = 4 RETURNING id, n;
 SELECT id, v FROM d WHERE id = 3;
 SQL
 ok "keyed writes with a cross-shard subquery, and volatile values on reference copies, are refused"
