@@ -242,6 +242,11 @@ void sw_plan_free(sw_plan *p);
 sw_route_status sw_router_route_plan(sw_router *r, const sw_plan *p, const sw_route_in *in,
                                      sw_route_out *out);
 sw_stmt_kind sw_plan_kind(const sw_plan *p);
+/* Text to describe prepared statement p with on a server (a Describe of
+ * the statement): its shardwire_next_id() calls written as an int8 that
+ * still names their parameters, typed.  malloc'd; NULL when p has no such
+ * calls (its own text describes it) or out of memory. */
+char *sw_router_describe_text(sw_router *r, const sw_plan *p);
 
 /* Shape cache statistics (hits, misses, entries) for SHOW and benchmarks. */
 void sw_router_cache_stats(const sw_router *r, uint64_t *hits, uint64_t *misses, size_t *entries);

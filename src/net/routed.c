@@ -1137,11 +1137,25 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
         }
         sw_server *s = c->server;
         if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
-        sw_ensure_prepared(s, cs->stmt);
+        /* shardwire_next_id() calls exist on no server: what the text is
+         * with an int8 in their place describes the statement */
+        sw_stmt *d = cs->stmt, *described = NULL;
+        char *dtext = cs->stmt->plan ? sw_router_describe_text(c->router, cs->stmt->plan) : NULL;
+        if (dtext) {
+            described = d = sw_stmt_intern(dtext, strlen(dtext), cs->stmt->nparams, cs->stmt->param_types);
+            free(dtext);
+            if (!d) {
+                c->c.in.parse += total;
+                sw_ext_error(c, "53200", "out of memory");
+                return SW_MSG_DONE;
+            }
+        }
+        sw_ensure_prepared(s, d);
         sw_wbuf *w = sw_out_gen(&s->c);
         size_t start = w->len;
-        sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
+        sw_build_target(w, SW_FE_DESCRIBE, 'S', d->name);
         sw_out_gen_done(&s->c, start);
+        sw_stmt_release(described); /* the server's set keeps the id */
         sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
         c->c.in.parse += total;
         return SW_MSG_DONE;

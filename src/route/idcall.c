@@ -186,3 +186,41 @@ int sw_idcall_targets(sw_eval *e, int si)
     }
     return SW_ROUTE_OK;
 }
+
+/* The key type of the id function of the table a call names (a constant),
+ * or int8's when it is a parameter or names no such table. */
+static sw_key_type describe_key_type(sw_eval *e, const sw_idcall *c)
+{
+    char tname[128];
+    if (c->table.kind == SW_VR_PARAM || sw_lit_text(e, c->table, tname, sizeof tname) != SW_LIT_OK) return SW_KEY_INT;
+    char *dot = strchr(tname, '.');
+    if (dot) *dot = '\0';
+    int ti = sw_router_table(e->r, e->p->db, dot ? tname : NULL, dot ? dot + 1 : tname);
+    const sw_conf_table *t = ti >= 0 ? &e->db->tables[ti] : NULL;
+    if (!t || t->id_function < 0 || t->id_function >= e->r->n_fns) return SW_KEY_INT;
+    const sw_conf_function *idf = &e->r->conf->functions[t->id_function];
+    return idf->source >= 0 ? e->r->conf->functions[idf->source].type : SW_KEY_INT;
+}
+
+char *sw_router_describe_text(sw_router *r, const sw_plan *p)
+{
+    if (!p || p->n_idcalls == 0 || p->n_stmts != 1 || p->db < 0 || !p->text || !p->items) return NULL;
+    sw_route_in in;
+    memset(&in, 0, sizeof in);
+    sw_route_out *out = calloc(1, sizeof *out);
+    sw_madeid *ids = calloc((size_t)p->n_idcalls, sizeof *ids);
+    char *text = NULL;
+    if (out && ids) {
+        sw_eval e = {r, p, &in, p->text, p->items, p->n_items, &r->conf->databases[p->db], out, 0, ids};
+        for (int i = 0; i < p->n_idcalls; i++) ids[i].key_type = describe_key_type(&e, &p->idcalls[i]);
+        const sw_pstmt *st = &p->stmts[0];
+        sw_sbuf b = {0};
+        sw_idcall_copy(&e, st, &b, p->items[st->first].start, p->items[st->last].end);
+        sw_sbuf_add(&b, "", 0);
+        if (b.oom) free(b.s);
+        else text = b.s;
+    }
+    free(ids);
+    free(out);
+    return text;
+}

@@ -364,6 +364,11 @@ for mode in extended prepared; do
     sw_pgbench -n -M $mode -t 20 -c 2 -f "$SW_TMP/next_id.pgb" >"$SW_TMP/pgbench_$mode.out" 2>&1 ||
         { cat "$SW_TMP/pgbench_$mode.out" >&2; fail "pgbench -M $mode with shardwire_next_id"; }
 done
+# a Describe of such a statement tells the parameter types and columns
+got=$(printf '%s\n' "\\d INSERT INTO o (oid, cid, note) VALUES (shardwire_next_id('o', \$1), \$2, 'd') RETURNING oid, cid" \
+    "\\d SELECT shardwire_next_id('o', 3) AS a, \$1::text AS b" | sw_itest sql "$(sw_conninfo)" | tail -n +2)
+assert_eq "DESC params=20,23 fields=oid:20,cid:23
+DESC params=25 fields=a:20,b:25" "$got" "Describe of statements with shardwire_next_id()"
 placed=$(for n in a b c; do pg_psql $n -c "SELECT '$n', o.cid FROM o WHERE note = 'ext'"; done)
 assert_eq 80 "$(grep -c . <<<"$placed")" "rows written by pgbench -M extended and -M prepared"
 while IFS='|' read -r n c; do

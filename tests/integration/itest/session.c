@@ -328,6 +328,30 @@ int cmd_sql(int argc, char **argv)
             printf("ROWS %d\n", PQbackendPID(conn));
             continue;
         }
+        if (strncmp(line, "\\d ", 3) == 0) {
+            /* "\d SQL": Parse then Describe of the statement: the
+             * parameter types and the columns it would return */
+            PGresult *pr = PQprepare(conn, "", line + 3, 0, NULL);
+            if (PQresultStatus(pr) != PGRES_COMMAND_OK) {
+                print_outcome(NULL, pr, conn);
+                PQclear(pr);
+                continue;
+            }
+            PQclear(pr);
+            PGresult *d = PQdescribePrepared(conn, "");
+            if (PQresultStatus(d) != PGRES_COMMAND_OK) {
+                print_outcome(NULL, d, conn);
+                PQclear(d);
+                continue;
+            }
+            printf("DESC params=");
+            for (int i = 0; i < PQnparams(d); i++) printf("%s%u", i ? "," : "", PQparamtype(d, i));
+            printf(" fields=");
+            for (int i = 0; i < PQnfields(d); i++) printf("%s%s:%u", i ? "," : "", PQfname(d, i), PQftype(d, i));
+            putchar('\n');
+            PQclear(d);
+            continue;
+        }
         PGresult *last = NULL, *error = NULL, *res;
         /* "\x SQL": the extended protocol (Parse, Bind, Describe, Execute, Sync) */
         bool ext = strncmp(line, "\\x ", 3) == 0;
