@@ -379,7 +379,9 @@ static void client_handle_startup(sw_client *c, const uint8_t *pkt, uint32_t len
             sw_server *ls;
             SW_EACH_LINK(target, m, ls)
                 if (!sw_ledger_quiet(&ls->owed)) sw_cancel_forward(ls);
-        } else if (target && target->server) {
+        } else if (target && target->server && !sw_ledger_quiet(&target->server->owed)) {
+            /* (nothing in flight: nothing to cancel, and a cancel delivered
+             * late would hit the client's next statement) */
             sw_info("cancel request for client %s pid=%d", target->addr, target->pid);
             sw_cancel_forward(target->server);
         }
