@@ -12,7 +12,7 @@
  *   SHOW FUNCTIONS                  sharding functions and their tables
  *   SHOW ROUTE [IN db] <statement>  where the router sends a statement
  *   SHOW CACHE                      shape cache hits, misses, entries
- *   SHOW CLIENTS                    connected clients
+ *   SHOW CLIENTS                    connected clients, and which are pinned and why
  *   SHOW VERSION, SHOW HELP
  *   SHOW TRANSACTIONS               two-phase commits not finished
  *   RESOLVE 'gid' COMMIT|ROLLBACK   settle a prepared transaction by hand
@@ -67,6 +67,17 @@ typedef struct sw_admin_txn_row {
     int64_t age_ms;
 } sw_admin_txn_row;
 
+/* One connected client (SHOW CLIENTS). */
+typedef struct sw_admin_client_row {
+    char user[64];
+    char database[64];
+    char addr[64];
+    int pid;                 /* the pid shardwire gave it */
+    char state[16];          /* startup, auth, login, idle, waiting, active, closing */
+    char nodes[128];         /* the nodes it holds servers of now */
+    char pinned[256];        /* why it keeps its servers between transactions, or "" */
+} sw_admin_client_row;
+
 /* An operator's decision for a prepared transaction (RESOLVE). */
 typedef struct sw_admin_resolve {
     char gid[200];
@@ -78,6 +89,8 @@ typedef struct sw_admin_env {
     sw_router *router;                /* current router (its conf via sw_router_conf); may be NULL */
     const sw_admin_node_stats *nodes; /* [conf->n_nodes] in config order, or NULL = unknown */
     int n_clients;                    /* connected clients, console ones included */
+    const sw_admin_client_row *clients; /* SHOW CLIENTS: n_client_rows of them (NULL: only the count) */
+    int n_client_rows;
     uint64_t now_ms;                  /* wall clock, for SHOW ROUTE's ID and cache clocks */
     const sw_admin_merge_stats *merges; /* or NULL = unknown */
     bool read_only;                   /* a stats user: SHOW commands only, RELOAD gets 42501 */

@@ -15,6 +15,12 @@
 #include <stdint.h>
 
 typedef enum sw_pool_mode { SW_POOL_SESSION = 0, SW_POOL_TRANSACTION = 1 } sw_pool_mode;
+/* What transaction pooling does with session state a server connection
+ * cannot hand on (TEMP tables, SQL PREPARE, LISTEN, ...). */
+typedef enum sw_session_state_mode {
+    SW_SESSION_STATE_PIN = 0,    /* keep the client on its servers until the state is gone */
+    SW_SESSION_STATE_REFUSE = 1, /* refuse the statement with 0A000 */
+} sw_session_state_mode;
 typedef enum sw_auth_method { SW_AUTH_METHOD_TRUST = 0, SW_AUTH_METHOD_MD5 = 1, SW_AUTH_METHOD_SCRAM = 2 } sw_auth_method;
 typedef enum sw_log_level { SW_LOG_ERROR = 0, SW_LOG_WARN = 1, SW_LOG_INFO = 2, SW_LOG_DEBUG = 3 } sw_log_level;
 
@@ -180,6 +186,7 @@ typedef struct sw_conf {
     int client_idle_timeout_ms;    /* default 0 = never */
     char *reset_query;             /* default "DISCARD ALL" (session mode release) */
     int max_prepared_per_server;   /* default 1000: LRU bound on server-side statements */
+    sw_session_state_mode session_state; /* default pin */
 
     /* limits: */
     uint32_t max_message_size;     /* default 64 MiB: larger messages get 08P01 */

@@ -165,6 +165,8 @@ struct sw_server {
     sw_paramset applied;   /* settings shardwire established here */
     sw_ledger owed;        /* what it owes, request by request (ledger.h) */
     bool faulted;          /* its replies no longer fit what it owes: close it */
+    bool session_state;    /* holds a pinned client's session state (sw/session.h): reset
+                            * (pool.reset_query) or closed before another client uses it */
     char fault_state[6];   /* ...with this SQLSTATE and message for its client */
     char fault_msg[224];
     char fatal_state[6];   /* a FATAL it sent before going away, or "" */
@@ -393,6 +395,7 @@ struct sw_client {
     uint64_t unsynced_mask; /* nodes sent extended-protocol requests since the client's last
                             * Sync: each gets a Sync of shardwire's with the client's */
     sw_batch_txn batch;    /* a pipelined batch outside a transaction that reached several nodes */
+    uint32_t pins;         /* SW_PIN_*: session state that keeps the client on its servers */
     char (*savepoints)[64];
     int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */

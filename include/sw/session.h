@@ -45,17 +45,40 @@ int sw_paramset_diff_sql(const sw_paramset *from, const sw_paramset *to, sw_wbuf
 
 /* ------------------------------------------------------------------ session operations */
 
+/* State that lives in one server connection and cannot follow a client
+ * to another: a client that creates it is pinned to its server(s) until
+ * it is gone.  Bits of sw_sessop.pins and of a client's pins. */
+enum {
+    SW_PIN_TEMP = 1u << 0,          /* CREATE TEMP TABLE/VIEW/SEQUENCE */
+    SW_PIN_PREPARE = 1u << 1,       /* SQL PREPARE */
+    SW_PIN_ADVISORY = 1u << 2,      /* pg_advisory_lock and friends (session level) */
+    SW_PIN_LISTEN = 1u << 3,        /* LISTEN */
+    SW_PIN_HOLD_CURSOR = 1u << 4,   /* DECLARE ... WITH HOLD */
+    SW_PIN_AUTHORIZATION = 1u << 5, /* SET SESSION AUTHORIZATION */
+    SW_PIN_SET_CONFIG = 1u << 6,    /* set_config(..., false) */
+    SW_PIN_BACKEND_PID = 1u << 7,   /* pg_backend_pid(): the client now knows its backend */
+    SW_PIN_SEQUENCE = 1u << 8,      /* nextval/setval: currval and lastval of the session */
+    SW_PIN_ALL = (1u << 9) - 1,
+};
+
+/* "temp tables, advisory locks" for the set bits of pins, into buf. */
+void sw_pin_reasons(uint32_t pins, char *buf, size_t bufsz);
+
 /* What a client statement does to session state. */
 typedef enum sw_sessop_kind {
     SW_SESSOP_SET,        /* SET name ... (session level) */
     SW_SESSOP_RESET,      /* RESET name / SET name TO DEFAULT */
     SW_SESSOP_RESET_ALL,  /* RESET ALL, DISCARD ALL */
+    SW_SESSOP_PIN,        /* creates the session state of pins */
+    SW_SESSOP_UNPIN,      /* removes all of the session state of pins */
+    SW_SESSOP_DEALLOCATE_ALL, /* DEALLOCATE ALL, DISCARD ALL: the server's prepared statements go */
 } sw_sessop_kind;
 
 typedef struct sw_sessop {
     sw_sessop_kind kind;
     char *name;           /* lower-case, NULL for RESET_ALL */
     char *sql;            /* statement text for SET */
+    uint32_t pins;        /* PIN / UNPIN: SW_PIN_* */
 } sw_sessop;
 
 typedef struct sw_sessops {

@@ -29,7 +29,7 @@ static const struct {
     {"SHOW ROUTE [IN database] statement", "where the router sends a statement, and why"},
     {"SHOW CACHE", "statement shape cache: hits, misses, entries"},
     {"SHOW MERGES", "cross-shard merges and split COPYs since start, peak bytes one merge held"},
-    {"SHOW CLIENTS", "number of connected clients"},
+    {"SHOW CLIENTS", "connected clients: user, database, address, state, nodes held, why pinned"},
     {"SHOW VERSION", "shardwire version"},
     {"SHOW HELP", "this list"},
     {"SHOW TRANSACTIONS", "two-phase commits in progress and prepared transactions not yet settled"},
@@ -196,6 +196,21 @@ static void show_transactions(const sw_admin_env *env, sw_wbuf *out)
     sw_admin_rs_end(&rs);
 }
 
+static void show_clients(const sw_admin_env *env, sw_wbuf *out)
+{
+    static const char *const cols[] = {"user", "database", "address", "pid", "state", "nodes", "pinned"};
+    sw_admin_rs rs;
+    sw_admin_rs_begin(&rs, out, cols, 7);
+    for (int i = 0; i < env->n_client_rows; i++) {
+        const sw_admin_client_row *r = &env->clients[i];
+        char pid[16];
+        snprintf(pid, sizeof pid, "%d", r->pid);
+        const char *row[7] = {r->user, r->database, r->addr, pid, r->state, r->nodes, r->pinned};
+        sw_admin_rs_row(&rs, row);
+    }
+    sw_admin_rs_end(&rs);
+}
+
 /* RESOLVE 'gid' COMMIT|ROLLBACK; c is just after RESOLVE. */
 static sw_admin_action resolve(const sw_admin_env *env, cur *c, sw_wbuf *out)
 {
@@ -286,10 +301,13 @@ sw_admin_action sw_admin_query(const sw_admin_env *env, const char *sql, size_t 
         show_single(out, "version", "shardwire " SW_VERSION);
         return SW_ADMIN_NONE;
     } else if (take_last_word(&c, "clients")) {
-        char n[16];
-        snprintf(n, sizeof n, "%d", env->n_clients);
-        show_single(out, "clients", n);
-        return SW_ADMIN_NONE;
+        if (!env->clients) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", env->n_clients);
+            show_single(out, "clients", n);
+            return SW_ADMIN_NONE;
+        }
+        show = show_clients;
     } else if (take_last_word(&c, "shards") || take_last_word(&c, "nodes")) {
         show = sw_admin_show_shards;
     } else if (take_last_word(&c, "tables")) {

@@ -34,6 +34,7 @@
 _Static_assert(sizeof(sw_pool_mode) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(sw_auth_method) == sizeof(int), "enum fields are stored as int");
 _Static_assert(sizeof(sw_log_level) == sizeof(int), "enum fields are stored as int");
+_Static_assert(sizeof(sw_session_state_mode) == sizeof(int), "enum fields are stored as int");
 
 /* Larger files are certainly a mistake (a log, a dump) rather than config. */
 #define SW_CONF_MAX_FILE (16 * 1024 * 1024)
@@ -47,6 +48,12 @@ _Static_assert(sizeof(sw_log_level) == sizeof(int), "enum fields are stored as i
 static const sw_conf_enum pool_modes[] = {
     {"transaction", SW_POOL_TRANSACTION},
     {"session", SW_POOL_SESSION},
+    {NULL, 0},
+};
+
+static const sw_conf_enum session_state_modes[] = {
+    {"pin", SW_SESSION_STATE_PIN},
+    {"refuse", SW_SESSION_STATE_REFUSE},
     {NULL, 0},
 };
 
@@ -121,6 +128,7 @@ static const sw_conf_field pool_fields[] = {
     {KEY("reset_query", SW_CONF_STR, SW_CONF_EMPTY_OK, sw_conf, reset_query), .def = "DISCARD ALL"},
     {KEY("max_prepared_per_server", SW_CONF_INT, 0, sw_conf, max_prepared_per_server),
      .def = "1000", .min = 1, .max = 100000},
+    {KEY("session_state", SW_CONF_ENUM, 0, sw_conf, session_state), .def = "pin", .names = session_state_modes},
     {.key = NULL},
 };
 

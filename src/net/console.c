@@ -35,6 +35,34 @@ void sw_console_login(sw_client *c)
     sw_info("client %s opened the admin console as %s", c->addr, c->user);
 }
 
+static const char *const client_states[] = {"startup", "auth", "login", "idle", "waiting", "active", "closing"};
+
+/* Every connected client for SHOW CLIENTS (malloc'd; NULL when out of
+ * memory, and then only the count is shown). */
+static sw_admin_client_row *client_rows(int *n)
+{
+    *n = 0;
+    sw_admin_client_row *rows = calloc((size_t)(sw_g.n_clients > 0 ? sw_g.n_clients : 1), sizeof *rows);
+    if (!rows) return NULL;
+    for (sw_client *c = sw_g.clients; c && *n < sw_g.n_clients; c = c->next) {
+        sw_admin_client_row *r = &rows[(*n)++];
+        snprintf(r->user, sizeof r->user, "%s", c->user ? c->user : "");
+        snprintf(r->database, sizeof r->database, "%s", c->database ? c->database : "");
+        snprintf(r->addr, sizeof r->addr, "%s", c->addr);
+        r->pid = c->pid;
+        snprintf(r->state, sizeof r->state, "%s",
+                 (unsigned)c->state < sizeof client_states / sizeof client_states[0] ? client_states[c->state] : "?");
+        size_t o = 0;
+        for (int k = 0; k < SW_MAX_NODES && k < sw_g.conf->n_nodes; k++) {
+            if (!(c->link_mask & ((uint64_t)1 << k)) || o + 1 >= sizeof r->nodes) continue;
+            int w = snprintf(r->nodes + o, sizeof r->nodes - o, "%s%s", o ? "," : "", sw_g.conf->nodes[k].name);
+            if (w > 0) o += (size_t)w < sizeof r->nodes - o ? (size_t)w : sizeof r->nodes - o - 1;
+        }
+        if (c->pins) sw_pin_reasons(c->pins, r->pinned, sizeof r->pinned);
+    }
+    return rows;
+}
+
 static void node_stats(sw_admin_node_stats *st, int n)
 {
     memset(st, 0, sizeof *st * (size_t)n);
@@ -101,7 +129,10 @@ void sw_console_process(sw_client *c)
             if (st) node_stats(st, nn);
             sw_admin_txn_row *txns = calloc(64, sizeof *txns);
             sw_admin_resolve res = {{0}, false};
+            int nc = 0;
+            sw_admin_client_row *crows = client_rows(&nc);
             sw_admin_env env = {.router = sw_g.router, .nodes = st, .n_clients = sw_client_count(),
+                                .clients = crows, .n_client_rows = nc,
                                 .now_ms = sw_wall_ms(), .merges = &sw_g.merge_stats,
                                 .read_only = access != SW_CONSOLE_ADMIN,
                                 .txns = txns, .n_txns = txns ? sw_recover_report(txns, 64) : 0,
@@ -109,6 +140,7 @@ void sw_console_process(sw_client *c)
             sw_admin_action a = sw_admin_query(&env, q.sql, q.len, w);
             free(st);
             free(txns);
+            free(crows);
             if (a == SW_ADMIN_RESOLVE && sw_recover_force(res.gid, res.commit) != 0) {
                 w->len = start;
                 sw_build_error(w, 'E', "ERROR", "53400", "too many RESOLVE commands waiting for recovery", NULL, NULL);

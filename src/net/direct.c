@@ -31,6 +31,11 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
         sw_client_protocol_error(c, "invalid Parse message");
         return;
     }
+    char msg[400], state[6];
+    if (!sw_session_parse(c, m.query, m.query_len, msg, sizeof msg)) {
+        sw_push_fake_error(c, "0A000", msg);  /* in its place among the server's replies */
+        return;
+    }
     if (!m.name[0]) {  /* the unnamed statement lives on the server only */
         fwd(c, p, total);
         c->unnamed_inflight++;
@@ -38,7 +43,6 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
         sw_owe_stmt(s, SW_OWE_PARSE, false, 0, sw_stmt_name_hash(""));
         return;
     }
-    char msg[300], state[6];
     bool taken = sw_client_stmt_find(c, m.name) != NULL;
     if ((taken || c->txn_status == 'E') && sw_parse_refused(c, &m, taken, state, msg, sizeof msg)) {
         sw_push_fake_error(c, state, msg);  /* what the server would say, in its order */
@@ -246,7 +250,12 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
             sw_client_protocol_error(c, "invalid Query message");
             return SW_MSG_CLOSED;
         }
-        sw_sessops_scan(q.sql, q.len, &c->pending);
+        if (sw_g.conf->session_state == SW_SESSION_STATE_REFUSE && !sw_ledger_quiet(&s->owed)) {
+            /* a refusal is answered here: after what the server still owes */
+            b->parse -= total;
+            return SW_MSG_WAIT;
+        }
+        if (!sw_session_statement(c, q.sql, q.len, &s, 1)) break;
         fwd(c, p, total);
         sw_owe(s, SW_OWE_QUERY, false);
         break;

@@ -147,6 +147,7 @@ void sw_client_linked(sw_client *c, sw_server *s)
     c->link_mask |= (uint64_t)1 << node;
     c->server = s;
     s->client = c;
+    if (c->pins) s->session_state = true;  /* the client's session state may land here too */
     sw_settings_sync(c, s);
     if (c->txn_status != 'I') {
         send_hidden_query(s, c->begin_sql ? c->begin_sql : "BEGIN");

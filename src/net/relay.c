@@ -45,7 +45,8 @@ void sw_client_after_reply(sw_client *c)
         bool idle = true;
         SW_EACH_LINK(c, m, ls)
             if (ls->txn_status != 'I' || !sw_ledger_at_rest(&ls->owed)) idle = false;
-        if (idle && (!session || c->terminate_after_txn)) {
+        /* a pinned client keeps its servers (sw/session.h) */
+        if (idle && ((!session && !c->pins) || c->terminate_after_txn)) {
             sw_client_unlink(c, true);
             if (c->terminate_after_txn) {
                 sw_client_error(c, "FATAL", "57P01", "terminating connection due to administrator command", NULL);

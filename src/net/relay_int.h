@@ -242,6 +242,19 @@ sw_client_stmt *sw_client_stmt_find(sw_client *c, const char *name);
 sw_stmt *sw_client_stmt_add(sw_client *c, const char *name, const char *query, size_t qlen,
                             uint16_t nparams, const uint8_t *types);
 void sw_client_stmt_drop(sw_client *c, const char *name);
+/* Forget every name of the client (DEALLOCATE ALL, DISCARD ALL). */
+void sw_client_stmt_drop_all(sw_client *c);
+/* A simple query is about to go to the servers srv[0..n): record what it
+ * does to the session (c->pending; settled at the end of its transaction),
+ * pin the client to its servers for the session state it creates, and
+ * forget the prepared statements it removes on them.  False when session
+ * state is refused (pool.session_state: refuse) and the client got the
+ * error: then nothing may be sent. */
+bool sw_session_statement(sw_client *c, const char *sql, size_t len, sw_server *const *srv, int n);
+/* The same for the statement of a Parse: only the pins count (it runs
+ * later, at Execute, if at all).  False when refused, with the message
+ * (0A000) for the caller to send. */
+bool sw_session_parse(sw_client *c, const char *sql, size_t len, char *msg, size_t msgsz);
 /* Drop the name with this hash if it still names statement stmt_id. */
 void sw_client_stmt_drop_id(sw_client *c, uint64_t name_hash, uint64_t stmt_id);
 /* The Parse that made the client's name (name_hash, stmt_id) was answered:

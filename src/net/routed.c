@@ -362,6 +362,8 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         goto fan_out;  /* COPY TO: concatenated in turn */
     }
     case Q_SINGLE: {
+        if (sw_g.conf->session_state == SW_SESSION_STATE_REFUSE && !sw_client_quiescent(c))
+            return SW_MSG_WAIT;  /* a refusal is answered here: after what the servers still owe */
         if (!same_server && !sw_client_use_node(c, pl.t[0].node)) return c->c.closing ? SW_MSG_CLOSED : SW_MSG_WAIT;
         sw_server *s = c->server;
         if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
@@ -374,16 +376,19 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             sw_local_error(c, "53200", "out of memory");
             break;
         }
+        if (!sw_session_statement(c, q.sql, q.len, &s, 1)) break;
         note_writes(c, o, pl.t, pl.n);
-        sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_out_src(&s->c, &c->c, p, total);
         sw_owe(s, SW_OWE_QUERY, false);
         break;
     }
     case Q_MERGE: {
+        sw_server *srv[SW_MAX_NODES];
+        int ns = 0;
+        for (int i = 0; i < pl.n && ns < SW_MAX_NODES; i++) srv[ns++] = c->link[pl.t[i].node];
+        if (!sw_session_statement(c, q.sql, q.len, srv, ns)) break;
         int rc = sw_merge_query(c, pl.t, pl.n, q.sql, q.len);
         if (rc != SW_MSG_DONE) return rc;
-        sw_sessops_scan(q.sql, q.len, &c->pending);
         break;
     }
     case Q_FANOUT:
@@ -406,8 +411,13 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             for (int i = 0; i < pl.n; i++) pl.tx[i].sql = (char *)pl.rewrite;  /* pl.t is pl.tx here */
         }
         if (o->kind == SW_SK_TXN_OTHER && !txn_statement_sent(c, o)) break;
+        {
+            sw_server *srv[SW_MAX_NODES * 2];
+            int ns = 0;
+            for (int i = 0; i < pl.n && ns < SW_MAX_NODES * 2; i++) srv[ns++] = c->link[pl.t[i].node];
+            if (!sw_session_statement(c, q.sql, q.len, srv, ns)) break;
+        }
         note_writes(c, o, pl.t, pl.n);
-        sw_sessops_scan(q.sql, q.len, &c->pending);
         sw_fan_query(c, pl.t, pl.n, q.sql, q.len);
         c->fan.copies = o->copies;
         sw_fan_hold_rows(c, o, pl.t, pl.n);  /* out of memory: the statement fails at its end */
@@ -460,6 +470,13 @@ static int routed_parse(sw_client *c, const uint8_t *p, uint32_t total)
     c->c.in.parse += total;
     bool taken = m.name[0] && sw_client_stmt_find(c, m.name);
     char state[6];
+    {
+        char refused[400];
+        if (!sw_session_parse(c, m.query, m.query_len, refused, sizeof refused)) {
+            sw_ext_error(c, "0A000", refused);
+            return SW_MSG_DONE;
+        }
+    }
     if ((taken || c->txn_status == 'E') && sw_parse_refused(c, &m, taken, state, msg, sizeof msg)) {
         sw_ext_error(c, state, msg);
         return SW_MSG_DONE;

@@ -387,6 +387,7 @@ void sw_server_reset(sw_server *s)
     sw_map_free(&s->stmts);  /* DISCARD ALL drops prepared statements */
     sw_map_init(&s->stmts);
     sw_paramset_free(&s->applied);
+    s->session_state = false;
     if (sw_out_flush(&s->c) < 0) { sw_server_close(s, "write failed"); return; }
     sw_conn_read_start(&s->c);
 }

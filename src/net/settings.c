@@ -3,7 +3,8 @@
  * before its statements run on a server, that server gets the SET/RESET
  * that make its settings the client's; at the end of a transaction the
  * SET/RESET seen in it are applied to the client's record (or dropped when
- * it rolled back).
+ * it rolled back).  Session state that cannot follow (sw/session.h's pins)
+ * keeps the client on its servers instead, until it is gone.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,82 @@ void sw_settings_sync(sw_client *c, sw_server *s)
         sw_server_fault(s, "53200", "out of memory recording session settings");
 }
 
+bool sw_session_statement(sw_client *c, const char *sql, size_t len, sw_server *const *srv, int n)
+{
+    int first = c->pending.n;
+    if (sw_sessops_scan(sql, len, &c->pending) == 0) return true;
+    bool pooled = c->pool && c->pool->mode == SW_POOL_TRANSACTION;
+    uint32_t pins = 0;
+    bool dealloc = false;
+    for (int i = first; i < c->pending.n; i++) {
+        if (c->pending.ops[i].kind == SW_SESSOP_PIN) pins |= c->pending.ops[i].pins;
+        if (c->pending.ops[i].kind == SW_SESSOP_DEALLOCATE_ALL) dealloc = true;
+    }
+    if (pins && pooled && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE && (pins & ~c->pins)) {
+        char why[200], msg[400];
+        sw_pin_reasons(pins & ~c->pins, why, sizeof why);
+        snprintf(msg, sizeof msg,
+                 "this statement creates session state (%s) that transaction pooling cannot keep "
+                 "(pool.session_state is refuse): use a session-pooled user or database",
+                 why);
+        while (c->pending.n > first) {  /* it is not sent: it does nothing */
+            sw_sessop *op = &c->pending.ops[--c->pending.n];
+            free(op->name);
+            free(op->sql);
+        }
+        sw_local_error(c, "0A000", msg);
+        return false;
+    }
+    if (pins) {
+        if ((pins & ~c->pins) && pooled) {
+            char why[200];
+            sw_pin_reasons(pins & ~c->pins, why, sizeof why);
+            sw_debug("client %s pid=%d pinned to its servers: %s", c->addr, c->pid, why);
+        }
+        c->pins |= pins;
+        sw_server *ls;
+        SW_EACH_LINK(c, m, ls) ls->session_state = true;
+        if (c->server) c->server->session_state = true;
+    }
+    if (dealloc) {
+        /* the servers that run it lose every prepared statement (shardwire's
+         * shared ones too), and the client its names */
+        for (int i = 0; i < n; i++) {
+            if (!srv[i]) continue;
+            sw_map_free(&srv[i]->stmts);
+            sw_map_init(&srv[i]->stmts);
+        }
+        sw_client_stmt_drop_all(c);
+    }
+    return true;
+}
+
+bool sw_session_parse(sw_client *c, const char *sql, size_t len, char *msg, size_t msgsz)
+{
+    sw_sessops ops = {0};
+    uint32_t pins = 0;
+    if (sw_sessops_scan(sql, len, &ops) > 0)
+        for (int i = 0; i < ops.n; i++)
+            if (ops.ops[i].kind == SW_SESSOP_PIN) pins |= ops.ops[i].pins;
+    sw_sessops_clear(&ops);
+    free(ops.ops);
+    if (!pins || (pins & ~c->pins) == 0) return true;
+    if (c->pool && c->pool->mode == SW_POOL_TRANSACTION && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE) {
+        char why[200];
+        sw_pin_reasons(pins & ~c->pins, why, sizeof why);
+        snprintf(msg, msgsz,
+                 "this statement creates session state (%s) that transaction pooling cannot keep "
+                 "(pool.session_state is refuse): use a session-pooled user or database",
+                 why);
+        return false;
+    }
+    c->pins |= pins;
+    sw_server *ls;
+    SW_EACH_LINK(c, m, ls) ls->session_state = true;
+    if (c->server) c->server->session_state = true;
+    return true;
+}
+
 /* The transaction ended (ReadyForQuery 'I'): SET/RESET seen in it take
  * effect unless it rolled back.  The server's own record follows what the
  * statements did there: RESET returns a server to its default, which may
@@ -52,6 +129,10 @@ void sw_settle_sessops(sw_client *c, sw_server *s)
             } else if (op->kind == SW_SESSOP_RESET) {
                 sw_paramset_set(&c->wanted, op->name, sw_paramset_get(&c->startup, op->name));
                 if (s) sw_paramset_set(&s->applied, op->name, NULL);
+            } else if (op->kind == SW_SESSOP_UNPIN) {
+                c->pins &= ~op->pins;
+            } else if (op->kind == SW_SESSOP_PIN || op->kind == SW_SESSOP_DEALLOCATE_ALL) {
+                /* taken when sent */
             } else {
                 sw_paramset_copy(&c->wanted, &c->startup);
                 if (s) sw_paramset_free(&s->applied);

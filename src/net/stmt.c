@@ -150,3 +150,18 @@ void sw_client_stmt_drop(sw_client *c, const char *name)
     if (!cs) return;
     forget(c, cs, sw_stmt_name_hash(name));
 }
+
+void sw_client_stmt_drop_all(sw_client *c)
+{
+    uint32_t pos = 0;
+    sw_map_slot *sl;
+    while ((sl = sw_map_next(&c->stmts, &pos))) {
+        sw_client_stmt *cs = sl->val;
+        if (cs->unconfirmed) c->n_unconfirmed--;
+        sw_stmt_release(cs->stmt);
+        free(cs->name);
+        free(cs);
+    }
+    sw_map_free(&c->stmts);
+    sw_map_init(&c->stmts);
+}

@@ -189,7 +189,14 @@ void sw_pool_release(sw_server *s, bool clean)
         return;
     }
     s->last_used_ms = sw_now_ms();
-    if (p->mode == SW_POOL_SESSION && sw_g.conf->reset_query && sw_g.conf->reset_query[0]) {
+    bool reset_query = sw_g.conf->reset_query && sw_g.conf->reset_query[0];
+    if (s->session_state && !reset_query) {
+        /* a pinned client's temp tables, locks, LISTENs...: no other
+         * client may find them */
+        sw_server_close(s, "holds a client's session state and pool.reset_query is empty");
+        return;
+    }
+    if ((p->mode == SW_POOL_SESSION || s->session_state) && reset_query) {
         sw_server_reset(s);  /* stays on the active list until idle */
         return;
     }

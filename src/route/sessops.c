@@ -1,15 +1,21 @@
 /*
- * sessops.c - find the SET / RESET / DISCARD ALL statements in a client's
- * simple-query string (see sw/session.h).
+ * sessops.c - find what a client's simple-query string does to session
+ * state (see sw/session.h): SET / RESET / DISCARD, and the state that pins
+ * a client to its server connection under transaction pooling (TEMP
+ * objects, SQL PREPARE, LISTEN, WITH HOLD cursors, SET SESSION
+ * AUTHORIZATION, session advisory locks, set_config(..., false),
+ * pg_backend_pid(), nextval/setval) and what removes it again.
  *
- * Most queries contain none, so a keyword pre-scan looks at the first word of
- * the string and the first word after every ';'.  It may see a ';' inside a
- * string literal and say "maybe"; that only costs a parse.  When it says
- * maybe, libpg_query (the PostgreSQL grammar) decides.
+ * Most queries contain none, so a pre-scan looks at the first word of the
+ * string and the first word after every ';', and at the name before every
+ * '(' (a function call).  It may be fooled by a ';' or '(' inside a
+ * literal and say "maybe"; that only costs a parse.  When it says maybe,
+ * libpg_query (the PostgreSQL grammar) decides.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +23,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "route_int.h"
 #include "sw/session.h"
 
 /* Skip blanks and SQL comments starting at p. */
@@ -48,8 +55,36 @@ static bool word_at(const char *p, const char *end, const char *w)
     return p + n == end || !(isalnum((unsigned char)p[n]) || p[n] == '_');
 }
 
+/* Functions whose call creates or removes pinning state. */
+static const char *const pin_functions[] = {
+    "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_lock_shared",
+    "pg_advisory_unlock_all", "set_config", "pg_backend_pid", "nextval", "setval", NULL};
+
+/* Whether the identifier ending just before '(' at paren is one of them. */
+static bool pin_call_at(const char *sql, const char *paren)
+{
+    const char *e = paren;
+    while (e > sql && isspace((unsigned char)e[-1])) e--;
+    const char *b = e;
+    while (b > sql && (isalnum((unsigned char)b[-1]) || b[-1] == '_' || b[-1] == '"')) b--;
+    size_t n = (size_t)(e - b);
+    if (n && *b == '"') b++, n -= 2 * (n >= 2);
+    for (int i = 0; pin_functions[i]; i++)
+        if (strlen(pin_functions[i]) == n && strncasecmp(b, pin_functions[i], n) == 0) return true;
+    return false;
+}
+
+static bool maybe_pin_call(const char *sql, size_t len)
+{
+    const char *end = sql + len;
+    for (const char *p = memchr(sql, '(', len); p; p = memchr(p + 1, '(', (size_t)(end - p - 1)))
+        if (pin_call_at(sql, p)) return true;
+    return false;
+}
+
 static bool maybe_session_statement(const char *sql, size_t len)
 {
+    if (maybe_pin_call(sql, len)) return true;
     const char *end = sql + len;
     const char *p = sql;
     for (;;) {
@@ -57,11 +92,135 @@ static bool maybe_session_statement(const char *sql, size_t len)
          * comment from there must not hide the following ';'s, so the next
          * ';' is searched from p, not from past the skipped "comment". */
         const char *w = skip_space(p, end);
-        if (word_at(w, end, "set") || word_at(w, end, "reset") || word_at(w, end, "discard"))
+        if (word_at(w, end, "set") || word_at(w, end, "reset") || word_at(w, end, "discard") ||
+            word_at(w, end, "create") || word_at(w, end, "prepare") || word_at(w, end, "listen") ||
+            word_at(w, end, "unlisten") || word_at(w, end, "declare") || word_at(w, end, "deallocate") ||
+            word_at(w, end, "close"))
             return true;
         const char *semi = memchr(p, ';', (size_t)(end - p));
         if (!semi) return false;
         p = semi + 1;
+    }
+}
+
+static int ops_push(sw_sessops *s, sw_sessop_kind kind, const char *name, const char *sql, size_t sqllen);
+
+static int pins_push(sw_sessops *s, sw_sessop_kind kind, uint32_t pins)
+{
+    int rc = ops_push(s, kind, NULL, NULL, 0);
+    if (rc == 0) s->ops[s->n - 1].pins = pins;
+    return rc;
+}
+
+/* ---- pins: function calls anywhere in a statement */
+
+typedef struct pin_walk {
+    uint32_t pins, unpins;
+} pin_walk;
+
+/* set_config's third argument, when it is the constant true: the setting
+ * ends with the transaction. */
+static bool set_config_local(const PgQuery__FuncCall *f)
+{
+    if (f->n_args != 3) return false;
+    const PgQuery__Node *a = f->args[2];
+    while (a && a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) a = a->type_cast->arg;
+    return a && a->node_case == PG_QUERY__NODE__NODE_A_CONST && a->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL &&
+           a->a_const->boolval->boolval;
+}
+
+static int pin_child(void *ctx, const ProtobufCMessage *m)
+{
+    pin_walk *w = ctx;
+    if (m->descriptor == &pg_query__func_call__descriptor) {
+        const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
+        const char *name = f->n_funcname ? sw_node_str(f->funcname[f->n_funcname - 1]) : NULL;
+        if (name) {
+            if (strcmp(name, "pg_advisory_lock") == 0 || strcmp(name, "pg_advisory_lock_shared") == 0 ||
+                strcmp(name, "pg_try_advisory_lock") == 0 || strcmp(name, "pg_try_advisory_lock_shared") == 0)
+                w->pins |= SW_PIN_ADVISORY;
+            else if (strcmp(name, "pg_advisory_unlock_all") == 0)
+                w->unpins |= SW_PIN_ADVISORY;
+            else if (strcmp(name, "set_config") == 0 && !set_config_local(f))
+                w->pins |= SW_PIN_SET_CONFIG;
+            else if (strcmp(name, "pg_backend_pid") == 0)
+                w->pins |= SW_PIN_BACKEND_PID;
+            else if (strcmp(name, "nextval") == 0 || strcmp(name, "setval") == 0)
+                w->pins |= SW_PIN_SEQUENCE;
+        }
+    }
+    return sw_node_each_child(m, pin_child, ctx);
+}
+
+static bool temp_rel(const PgQuery__RangeVar *rv)
+{
+    return rv && rv->relpersistence && strcmp(rv->relpersistence, "t") == 0;
+}
+
+/* What statement n does to pinning state. */
+static void stmt_pins(const PgQuery__Node *n, pin_walk *w)
+{
+    switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_CREATE_STMT:
+        if (temp_rel(n->create_stmt->relation)) w->pins |= SW_PIN_TEMP;
+        break;
+    case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+        if (n->create_table_as_stmt->into && temp_rel(n->create_table_as_stmt->into->rel)) w->pins |= SW_PIN_TEMP;
+        break;
+    case PG_QUERY__NODE__NODE_VIEW_STMT:
+        if (temp_rel(n->view_stmt->view)) w->pins |= SW_PIN_TEMP;
+        break;
+    case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
+        if (temp_rel(n->create_seq_stmt->sequence)) w->pins |= SW_PIN_TEMP;
+        break;
+    case PG_QUERY__NODE__NODE_PREPARE_STMT: w->pins |= SW_PIN_PREPARE; break;
+    case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
+        if (!n->deallocate_stmt->name || !n->deallocate_stmt->name[0]) w->unpins |= SW_PIN_PREPARE;
+        break;
+    case PG_QUERY__NODE__NODE_LISTEN_STMT: w->pins |= SW_PIN_LISTEN; break;
+    case PG_QUERY__NODE__NODE_UNLISTEN_STMT:
+        if (!n->unlisten_stmt->conditionname || !n->unlisten_stmt->conditionname[0]) w->unpins |= SW_PIN_LISTEN;
+        break;
+    case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT:
+        if (n->declare_cursor_stmt->options & 0x0020 /* CURSOR_OPT_HOLD */) w->pins |= SW_PIN_HOLD_CURSOR;
+        break;
+    case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT:
+        if (!n->close_portal_stmt->portalname || !n->close_portal_stmt->portalname[0]) w->unpins |= SW_PIN_HOLD_CURSOR;
+        break;
+    case PG_QUERY__NODE__NODE_DISCARD_STMT:
+        switch (n->discard_stmt->target) {
+        case PG_QUERY__DISCARD_MODE__DISCARD_ALL: w->unpins |= SW_PIN_ALL; break;
+        case PG_QUERY__DISCARD_MODE__DISCARD_TEMP: w->unpins |= SW_PIN_TEMP; break;
+        case PG_QUERY__DISCARD_MODE__DISCARD_SEQUENCES: w->unpins |= SW_PIN_SEQUENCE; break;
+        default: break;
+        }
+        break;
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: {
+        const PgQuery__VariableSetStmt *v = n->variable_set_stmt;
+        if (!v->name || strcmp(v->name, "session_authorization") != 0 || v->is_local) break;
+        if (v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE) w->pins |= SW_PIN_AUTHORIZATION;
+        else if (v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT || v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET)
+            w->unpins |= SW_PIN_AUTHORIZATION;
+        break;
+    }
+    default: break;
+    }
+    const ProtobufCMessage *m = sw_node_msg(n);
+    if (m) pin_child(w, m);
+}
+
+void sw_pin_reasons(uint32_t pins, char *buf, size_t bufsz)
+{
+    static const char *const names[] = {"temp objects", "prepared statements (SQL PREPARE)", "advisory locks",
+                                        "LISTEN", "WITH HOLD cursors", "SET SESSION AUTHORIZATION",
+                                        "set_config(..., false)", "pg_backend_pid()", "sequence values (nextval)"};
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]) && o + 1 < bufsz; i++) {
+        if (!(pins & (1u << i))) continue;
+        int w = snprintf(buf + o, bufsz - o, "%s%s", o ? ", " : "", names[i]);
+        if (w < 0) break;
+        o += (size_t)w < bufsz - o ? (size_t)w : bufsz - o - 1;
     }
 }
 
@@ -78,6 +237,7 @@ static int ops_push(sw_sessops *s, sw_sessop_kind kind, const char *name, const 
     op->kind = kind;
     op->name = NULL;
     op->sql = NULL;
+    op->pins = 0;
     if (name) {
         op->name = strdup(name);
         if (!op->name) return -ENOMEM;
@@ -160,9 +320,19 @@ int sw_sessops_scan(const char *sql, size_t len, sw_sessops *out)
         size_t loc = (size_t)raw->stmt_location;
         size_t slen = raw->stmt_len ? (size_t)raw->stmt_len : len - loc;
         if (loc > len || slen > len - loc) continue;
+        pin_walk pw = {0, 0};
+        stmt_pins(raw->stmt, &pw);
+        if (pw.pins && pins_push(out, SW_SESSOP_PIN, pw.pins) == 0) added++;
+        if (pw.unpins && pins_push(out, SW_SESSOP_UNPIN, pw.unpins) == 0) added++;
+        if ((raw->stmt->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT && (pw.unpins & SW_PIN_PREPARE)) ||
+            (raw->stmt->node_case == PG_QUERY__NODE__NODE_DISCARD_STMT &&
+             raw->stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL)) {
+            if (pins_push(out, SW_SESSOP_DEALLOCATE_ALL, 0) == 0) added++;
+        }
         if (raw->stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SET_STMT) {
             PgQuery__VariableSetStmt *v = raw->stmt->variable_set_stmt;
             if (v->is_local) continue;  /* ends with the transaction by itself */
+            if (v->name && strcmp(v->name, "session_authorization") == 0) continue;  /* pins instead */
             int rc = 0;
             switch (v->kind) {
             case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:

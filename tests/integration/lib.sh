@@ -420,7 +420,7 @@ sw_config_write() {
         db=*) dbs+=("${kv#*=}") ;;
         user=*) users+=("${kv#*=}") ;;
         max_clients=* | max_startup=* | auth_timeout=*) listen_extra+=", ${kv%%=*}: ${kv#*=}" ;;
-        query_timeout=*) pool_extra+=", ${kv%%=*}: ${kv#*=}" ;;
+        query_timeout=* | session_state=*) pool_extra+=", ${kv%%=*}: ${kv#*=}" ;;
         max_server_message_size=*) limits_extra+=", ${kv%%=*}: ${kv#*=}" ;;
         node_opt=*) node_opts+=("${kv#*=}") ;;
         admin_users=*) admin_users=${kv#*=} ;;

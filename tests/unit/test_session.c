@@ -418,17 +418,24 @@ typedef struct exp_op {
     sw_sessop_kind kind;
     const char *name;   /* NULL for RESET_ALL */
     const char *sql;    /* NULL unless SET */
+    uint32_t pins;      /* PIN / UNPIN */
 } exp_op;
 
 typedef struct scan_case {
     const char *sql;
     int n;
-    exp_op ops[4];
+    exp_op ops[6];
 } scan_case;
 
-#define SET_(name, sql) { SW_SESSOP_SET, name, sql }
-#define RESET_(name) { SW_SESSOP_RESET, name, NULL }
-#define RESET_ALL_ { SW_SESSOP_RESET_ALL, NULL, NULL }
+#define SET_(name, sql) { SW_SESSOP_SET, name, sql, 0 }
+#define RESET_(name) { SW_SESSOP_RESET, name, NULL, 0 }
+#define RESET_ALL_ { SW_SESSOP_RESET_ALL, NULL, NULL, 0 }
+#define PIN_(bits) { SW_SESSOP_PIN, NULL, NULL, bits }
+#define UNPIN_(bits) { SW_SESSOP_UNPIN, NULL, NULL, bits }
+#define DEALLOC_ { SW_SESSOP_DEALLOCATE_ALL, NULL, NULL, 0 }
+/* DISCARD ALL: every pin goes, the server's prepared statements go, the
+ * settings are reset */
+#define DISCARD_ALL_ UNPIN_(SW_PIN_ALL), DEALLOC_, RESET_ALL_
 
 static const scan_case CASES[] = {
     /* Plain SET forms. */
@@ -450,9 +457,37 @@ static const scan_case CASES[] = {
     {"SET ROLE bob", 1, {SET_("role", "SET ROLE bob")}},
     {"SET ROLE NONE", 1, {SET_("role", "SET ROLE NONE")}},
     {"RESET ROLE", 1, {RESET_("role")}},
-    {"SET SESSION AUTHORIZATION bob", 1, {SET_("session_authorization", "SET SESSION AUTHORIZATION bob")}},
-    {"SET SESSION AUTHORIZATION DEFAULT", 1, {RESET_("session_authorization")}},
-    {"RESET SESSION AUTHORIZATION", 1, {RESET_("session_authorization")}},
+    {"SET SESSION AUTHORIZATION bob", 1, {PIN_(SW_PIN_AUTHORIZATION)}},
+    {"SET SESSION AUTHORIZATION DEFAULT", 1, {UNPIN_(SW_PIN_AUTHORIZATION)}},
+    {"RESET SESSION AUTHORIZATION", 1, {UNPIN_(SW_PIN_AUTHORIZATION)}},
+    {"SET LOCAL SESSION AUTHORIZATION bob", 0, {{0}}},
+    /* State that pins the client to its server, and what removes it. */
+    {"CREATE TEMP TABLE x (a int)", 1, {PIN_(SW_PIN_TEMP)}},
+    {"create temporary view v as select 1", 1, {PIN_(SW_PIN_TEMP)}},
+    {"CREATE TEMP SEQUENCE s", 1, {PIN_(SW_PIN_TEMP)}},
+    {"CREATE TEMP TABLE x AS SELECT 1", 1, {PIN_(SW_PIN_TEMP)}},
+    {"CREATE TABLE x (a int)", 0, {{0}}},
+    {"PREPARE p AS SELECT 1", 1, {PIN_(SW_PIN_PREPARE)}},
+    {"DEALLOCATE p", 0, {{0}}},
+    {"DEALLOCATE ALL", 2, {UNPIN_(SW_PIN_PREPARE), DEALLOC_}},
+    {"LISTEN c", 1, {PIN_(SW_PIN_LISTEN)}},
+    {"UNLISTEN c", 0, {{0}}},
+    {"UNLISTEN *", 1, {UNPIN_(SW_PIN_LISTEN)}},
+    {"DECLARE c CURSOR WITH HOLD FOR SELECT 1", 1, {PIN_(SW_PIN_HOLD_CURSOR)}},
+    {"DECLARE c CURSOR FOR SELECT 1", 0, {{0}}},
+    {"CLOSE ALL", 1, {UNPIN_(SW_PIN_HOLD_CURSOR)}},
+    {"SELECT pg_advisory_lock(1)", 1, {PIN_(SW_PIN_ADVISORY)}},
+    {"select PG_TRY_ADVISORY_LOCK_SHARED(1, 2)", 1, {PIN_(SW_PIN_ADVISORY)}},
+    {"SELECT pg_advisory_xact_lock(1)", 0, {{0}}},
+    {"SELECT pg_advisory_unlock_all()", 1, {UNPIN_(SW_PIN_ADVISORY)}},
+    {"SELECT set_config('search_path', '', false)", 1, {PIN_(SW_PIN_SET_CONFIG)}},
+    {"SELECT set_config('search_path', '', true)", 0, {{0}}},
+    {"SELECT x FROM t WHERE pg_backend_pid() > 0", 1, {PIN_(SW_PIN_BACKEND_PID)}},
+    {"INSERT INTO t VALUES (nextval('s'))", 1, {PIN_(SW_PIN_SEQUENCE)}},
+    {"SELECT setval('s', 5), pg_advisory_lock(2)", 1, {PIN_(SW_PIN_SEQUENCE | SW_PIN_ADVISORY)}},
+    {"SELECT (SELECT pg_advisory_lock(1)) FROM (SELECT nextval('s')) x", 1, {PIN_(SW_PIN_SEQUENCE | SW_PIN_ADVISORY)}},
+    {"SELECT 'pg_advisory_lock(1)'", 0, {{0}}},
+    {"CREATE TEMP TABLE a (x int); DISCARD TEMP", 2, {PIN_(SW_PIN_TEMP), UNPIN_(SW_PIN_TEMP)}},
     /* RESET forms. */
     {"RESET ALL", 1, {RESET_ALL_}},
     {"reset all", 1, {RESET_ALL_}},
@@ -460,16 +495,16 @@ static const scan_case CASES[] = {
     {"SET x.y TO DEFAULT", 1, {RESET_("x.y")}},
     {"SET x.y = DEFAULT", 1, {RESET_("x.y")}},
     {"SET TIME ZONE LOCAL", 1, {RESET_("timezone")}},
-    {"DISCARD ALL", 1, {RESET_ALL_}},
-    {"Discard All;", 1, {RESET_ALL_}},
+    {"DISCARD ALL", 3, {DISCARD_ALL_}},
+    {"Discard All;", 3, {DISCARD_ALL_}},
     /* Not tracked: transaction scoped or not a session setting. */
     {"SET LOCAL work_mem='1MB'", 0, {{0}}},
     {"SET LOCAL TIME ZONE 'UTC'", 0, {{0}}},
     {"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", 0, {{0}}},
     {"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", 0, {{0}}},
     {"DISCARD PLANS", 0, {{0}}},
-    {"DISCARD TEMP", 0, {{0}}},
-    {"DISCARD SEQUENCES", 0, {{0}}},
+    {"DISCARD TEMP", 1, {UNPIN_(SW_PIN_TEMP)}},
+    {"DISCARD SEQUENCES", 1, {UNPIN_(SW_PIN_SEQUENCE)}},
     {"UPDATE t SET x = 1", 0, {{0}}},
     {"SELECT 'set x=1'", 0, {{0}}},
     {"select offset_set from t", 0, {{0}}},
@@ -498,11 +533,11 @@ static const scan_case CASES[] = {
     {"SET a.x = 1; SET a.y = 2; RESET a.z", 3,
      {SET_("a.x", "SET a.x = 1"), SET_("a.y", "SET a.y = 2"), RESET_("a.z")}},
     {"set a.x=1;set a.x=2", 2, {SET_("a.x", "set a.x=1"), SET_("a.x", "set a.x=2")}},
-    {"SET a.b = 1; SET LOCAL a.c = 2; DISCARD ALL; RESET a.b", 3,
-     {SET_("a.b", "SET a.b = 1"), RESET_ALL_, RESET_("a.b")}},
+    {"SET a.b = 1; SET LOCAL a.c = 2; DISCARD ALL; RESET a.b", 5,
+     {SET_("a.b", "SET a.b = 1"), DISCARD_ALL_, RESET_("a.b")}},
     {"BEGIN; SET LOCAL a.b = 1; SET a.c = 2; COMMIT", 1, {SET_("a.c", "SET a.c = 2")}},
     {"SET TRANSACTION READ ONLY; SET a.b = 1; DISCARD PLANS", 1, {SET_("a.b", "SET a.b = 1")}},
-    {"reset all; discard all", 2, {RESET_ALL_, RESET_ALL_}},
+    {"reset all; discard all", 4, {RESET_ALL_, DISCARD_ALL_}},
     {"SELECT 1;\n\nSET a.b = 1;\n", 1, {SET_("a.b", "SET a.b = 1")}},
     /* Comments before and after. */
     {"/* c */ SET a.b = 1", 1, {SET_("a.b", "SET a.b = 1")}},
@@ -526,7 +561,7 @@ static const scan_case CASES[] = {
     {"SET U&\"A\".b = 1 /* c */ ", 1, {SET_("a.b", "SET U&\"A\".b = 1")}},
     /* PostgreSQL block comments nest. */
     {"/* a /* nested */ b */ SET a.b = 1", 1, {SET_("a.b", "SET a.b = 1")}},
-    {"SELECT 1; /* /* */ ; */ DISCARD ALL", 1, {RESET_ALL_}},
+    {"SELECT 1; /* /* */ ; */ DISCARD ALL", 3, {DISCARD_ALL_}},
     /* A ';' inside a literal followed by what looks like a comment start must
      * not hide the statements after it from the pre-scan. */
     {"SELECT 'a;--'; SET a.b = 1", 1, {SET_("a.b", "SET a.b = 1")}},
@@ -550,6 +585,10 @@ static int check_op(const sw_sessop *got, const exp_op *want, const char *sql, i
     if ((want->sql == NULL) != (got->sql == NULL) || (want->sql && strcmp(got->sql, want->sql) != 0)) {
         print_error("\"%s\" op %d: sql \"%s\", want \"%s\"\n", sql, idx, got->sql ? got->sql : "(null)",
                     want->sql ? want->sql : "(null)");
+        bad++;
+    }
+    if (got->pins != want->pins) {
+        print_error("\"%s\" op %d: pins %#x, want %#x\n", sql, idx, got->pins, want->pins);
         bad++;
     }
     return bad;
@@ -652,14 +691,16 @@ static void test_sessops_prescan(void **state)
     (void)state;
     static const char *const no_parse[] = {
         "SELECT 1", "UPDATE t SET x = 1", "select offset_set from t", "SELECT 'set x=1'", "settings",
-        "resetting", "discarded", "set_config", "SELECT set_config('a.b', '1', false)",
+        "resetting", "discarded", "set_config", "SELECT my_set_config('a.b')", "SELECT nextval_x FROM t",
+        "created", "closer",
         "-- SET a.b = 1\nSELECT 1", "/* SET a.b = 1 */ SELECT 1", "/* a /* SET */ b */ SELECT 1",
         "INSERT INTO t VALUES ('x') ON CONFLICT (a) DO UPDATE SET b = 1", "", "  ", "-- c",
     };
     static const char *const parse[] = {
         "SET a.b = 1", "reset all", "DISCARD PLANS", "SELECT 1; SET a.b = 1", "SELECT 'x;set'",
         "/* c */ set x", "-- c\nRESET x", "SELECT 1;discard all", "SET(", "SELECT 'a;--'; SET a.b = 1",
-        "/* a /* b */ c */ SET a.b = 1",
+        "/* a /* b */ c */ SET a.b = 1", "SELECT set_config('a.b', '1', false)", "SELECT pg_advisory_lock (1)",
+        "CREATE TEMP TABLE x (a int)", "select NEXTVAL('s')", "LISTEN c", "SELECT \"pg_backend_pid\"()",
     };
     sw_sessops out = {0};
     for (size_t i = 0; i < sizeof no_parse / sizeof no_parse[0]; i++) {

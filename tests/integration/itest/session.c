@@ -324,6 +324,19 @@ int cmd_sql(int argc, char **argv)
             printf("OK sleep\n");
             continue;
         }
+        if (strcmp(line, "\\notifies") == 0) {
+            /* the notifications received so far: "ROWS channel|payload;..." */
+            PQconsumeInput(conn);
+            fputs("ROWS ", stdout);
+            PGnotify *nt;
+            int k = 0;
+            while ((nt = PQnotifies(conn)) != NULL) {
+                printf("%s%s|%s", k++ ? ";" : "", nt->relname, nt->extra);
+                PQfreemem(nt);
+            }
+            putchar('\n');
+            continue;
+        }
         if (strcmp(line, "\\pid") == 0) {
             printf("ROWS %d\n", PQbackendPID(conn));
             continue;

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# test_session_state: session state that lives in one server connection
+# under transaction pooling.  Three clients share a pool of two server
+# connections; one script of steps ("X SQL": client X runs SQL) runs against
+# a plain PostgreSQL server (each client with its own backend) and through
+# shardwire, and every reply must be the same.  Without pinning, a client
+# would land on a server holding another client's TEMP table, prepared
+# statement, advisory lock, LISTEN, WITH HOLD cursor or set_config value.
+# Then: SHOW CLIENTS says who is pinned and why; a pinned client that leaves
+# has its server reset before anyone else gets it; DISCARD ALL / DEALLOCATE
+# ALL leave no stale shared statement behind; pool.session_state: refuse
+# refuses such statements with 0A000.
+source "$(dirname "$0")/lib.sh"
+sw_proxy_only
+
+pg_start a
+sw_config_write "$SW_TMP/sw.yaml" mode=transaction size=2
+sw_start "$SW_TMP/sw.yaml"
+ORACLE_CI="host=127.0.0.1 port=$PG_PORT_a user=sw_trust dbname=shop"
+
+# run_steps NAME: the steps on stdin, against the oracle then shardwire;
+# the replies ("X: REPLY" lines) must be identical.
+run_steps() {
+    local name=$1 f=$SW_TMP/$1.steps side ci who sql
+    cat >"$f"
+    for side in direct proxy; do
+        if [[ $side == direct ]]; then ci=$ORACLE_CI; else ci=$(sw_conninfo); fi
+        for who in A B C; do sess_open "${side}_$who" "$ci"; done
+        while IFS= read -r line; do
+            [[ -z $line || $line == \#* ]] && continue
+            who=${line%% *}
+            sql=${line#* }
+            sess_q "${side}_$who" "$sql"
+            echo "$who: $SESS_REPLY"
+        done <"$f" >"$SW_TMP/$name.$side"
+        for who in A B C; do sess_close "${side}_$who"; done
+    done
+    diff -u "$SW_TMP/$name.direct" "$SW_TMP/$name.proxy" >&2 || fail "$name: replies differ from PostgreSQL's"
+    ok "$name: $(grep -c . "$SW_TMP/$name.direct") replies, the same as PostgreSQL's"
+}
+
+step "session state stays with its client: temp tables, PREPARE, advisory locks, cursors, set_config"
+run_steps state <<'SQL'
+A CREATE TEMP TABLE tt (x int)
+A INSERT INTO tt VALUES (1), (2)
+B SELECT count(*) FROM tt
+C SELECT count(*) FROM tt
+A SELECT sum(x) FROM tt
+A PREPARE p (int) AS SELECT $1 * 2
+B EXECUTE p (21)
+A EXECUTE p (21)
+A SELECT pg_advisory_lock(7)
+B SELECT pg_try_advisory_lock(7)
+B SELECT pg_advisory_unlock_all()
+C SELECT pg_try_advisory_lock(7)
+C SELECT pg_advisory_unlock_all()
+A DECLARE c CURSOR WITH HOLD FOR SELECT g FROM generate_series(1, 3) g
+A FETCH 1 FROM c
+C FETCH 1 FROM c
+A FETCH 1 FROM c
+A SELECT set_config('search_path', 'pg_catalog', false)
+B SHOW search_path
+A SHOW search_path
+A SELECT pg_backend_pid() = pg_backend_pid()
+A DISCARD ALL
+A SHOW search_path
+B SELECT count(*) FROM tt
+A SELECT count(*) FROM tt
+A EXECUTE p (1)
+SQL
+
+step "LISTEN keeps its client on the server that hears the notifications"
+run_steps listen <<'SQL'
+A LISTEN ch
+B NOTIFY ch, 'one'
+C NOTIFY ch, 'two'
+A SELECT 1
+A \notifies
+B \notifies
+A UNLISTEN *
+B NOTIFY ch, 'three'
+A SELECT 1
+A \notifies
+SQL
+
+step "SHOW CLIENTS tells who is pinned and why"
+sess_open pinned
+sess_expect pinned "CREATE TEMP TABLE mine (x int)" "OK CREATE TABLE"
+sess_expect pinned "SELECT pg_advisory_lock(42)" "ROWS"
+sess_open console "$(sw_conninfo sw_scram shardwire)"
+sess_q console "SHOW CLIENTS"
+assert_contains "$SESS_REPLY" "|temp objects, advisory locks" "SHOW CLIENTS"
+ok "the pinned client shows its reasons"
+
+step "a pinned client that leaves: its server is reset before another client gets it"
+sess_close pinned
+sess_open next
+for i in 1 2 3 4; do
+    sess_expect next "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'mine' AND n.oid = pg_my_temp_schema()" "ROWS 0"
+    sess_expect next "SELECT pg_try_advisory_xact_lock(42)" "ROWS t"
+done
+sess_close next
+sess_q console "SHOW CLIENTS"
+assert_not_contains "$SESS_REPLY" "temp objects" "SHOW CLIENTS after the pinned client left"
+ok "no other client finds the temp table or the lock"
+
+step "DEALLOCATE ALL and DISCARD ALL: the statements shardwire shares are prepared again"
+for stmt in "DEALLOCATE ALL" "DISCARD ALL"; do
+    out=$(sw_itest prepared "$(sw_conninfo)" 20 2>&1) || fail "prepared statements before $stmt: $out"
+    sw_psql -c "$stmt" >/dev/null
+    out=$(sw_itest prepared "$(sw_conninfo)" 20 2>&1) || fail "prepared statements after $stmt: $out"
+done
+ok "no 26000 after the server's statements were dropped"
+
+step "pool.session_state: refuse"
+sess_close console
+sw_stop
+sw_config_write "$SW_TMP/sw.yaml" mode=transaction size=2 session_state=refuse
+sw_start "$SW_TMP/sw.yaml"
+sess_open r
+sess_q r "CREATE TEMP TABLE t1 (x int)"
+assert_match "$SESS_REPLY" "^ERR 0A000 this statement creates session state \(temp objects\) that transaction pooling cannot keep" "refused CREATE TEMP TABLE"
+sess_q r "SELECT pg_advisory_lock(1)"
+assert_match "$SESS_REPLY" "^ERR 0A000 .*advisory locks" "refused pg_advisory_lock"
+sess_expect r "SELECT pg_advisory_xact_lock(1)" "ROWS"
+sess_expect r "SELECT 1" "ROWS 1"
+ok "statements that would pin get 0A000, the session goes on"
