@@ -396,6 +396,7 @@ struct sw_client {
                             * Sync: each gets a Sync of shardwire's with the client's */
     sw_batch_txn batch;    /* a pipelined batch outside a transaction that reached several nodes */
     uint32_t pins;         /* SW_PIN_*: session state that keeps the client on its servers */
+    sw_paramset reported;  /* ParameterStatus of its transaction: what its SETs came to */
     char (*savepoints)[64];
     int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */

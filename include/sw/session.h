@@ -40,6 +40,9 @@ int sw_paramset_copy(sw_paramset *dst, const sw_paramset *src);
 /* Set name to sql (both copied); sql NULL removes the name. */
 int sw_paramset_set(sw_paramset *p, const char *name, const char *sql);
 const char *sw_paramset_get(const sw_paramset *p, const char *name);
+/* A setting's name as SQL, each dotted part double-quoted ("some"."var"),
+ * into out (NUL-terminated, truncated to outsz).  Returns its length. */
+size_t sw_param_name_sql(char *out, size_t outsz, const char *name);
 /* Append to w the statements that turn `from` into `to`; returns how many. */
 int sw_paramset_diff_sql(const sw_paramset *from, const sw_paramset *to, sw_wbuf *w);
 

@@ -94,6 +94,29 @@ int sw_paramset_set(sw_paramset *p, const char *name, const char *sql)
     return 0;
 }
 
+size_t sw_param_name_sql(char *out, size_t outsz, const char *name)
+{
+    /* every dotted part double-quoted: a part may be a reserved word
+     * ("some.var"), and the name is already lower-case */
+    size_t o = 0;
+    if (outsz == 0) return 0;
+    bool open = false;
+    for (const char *p = name;; p++) {
+        if (!open && o + 1 < outsz) { out[o++] = '"'; open = true; }
+        if (*p == '.' || *p == '\0') {
+            if (o + 1 < outsz) out[o++] = '"';
+            open = false;
+            if (*p == '\0') break;
+            if (o + 1 < outsz) out[o++] = '.';
+            continue;
+        }
+        if (*p == '"' && o + 1 < outsz) out[o++] = '"';
+        if (o + 1 < outsz) out[o++] = *p;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 int sw_paramset_diff_sql(const sw_paramset *from, const sw_paramset *to, sw_wbuf *w)
 {
     int count = 0;
@@ -102,8 +125,9 @@ int sw_paramset_diff_sql(const sw_paramset *from, const sw_paramset *to, sw_wbuf
     while (i < from->n || j < to->n) {
         int cmp = i >= from->n ? 1 : j >= to->n ? -1 : strcmp(from->items[i].name, to->items[j].name);
         if (cmp < 0) {
+            char qn[300];
             sw_wbuf_put(w, "RESET ", 6);
-            sw_wbuf_put(w, from->items[i].name, strlen(from->items[i].name));
+            sw_wbuf_put(w, qn, sw_param_name_sql(qn, sizeof qn, from->items[i].name));
             sw_wbuf_put(w, ";", 1);
             i++;
             count++;

@@ -10,6 +10,7 @@
  * the traffic.  One function changes state.
  */
 #include <ctype.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,7 @@ static void client_free_cb(uv_handle_t *h)
     sw_map_free(&c->stmts);
     sw_paramset_free(&c->startup);
     sw_paramset_free(&c->wanted);
+    sw_paramset_free(&c->reported);
     sw_sessops_clear(&c->pending);
     free(c->pending.ops);
     sw_route_out_clear(&c->route);
@@ -286,8 +288,17 @@ static void client_startup_param(sw_client *c, const char *name, const char *val
     size_t need = strlen(lname) + strlen(value) * 2 + 16;
     char *sql = malloc(need);
     if (!sql) return;
-    int n = snprintf(sql, need, "SET %s TO ", lname);
-    sql_quote(sql + n, need - (size_t)n, value);
+    need += strlen(lname) + 8;  /* the quotes around its parts */
+    char *q = realloc(sql, need);
+    if (!q) {
+        free(sql);
+        return;
+    }
+    sql = q;
+    size_t n = (size_t)snprintf(sql, need, "SET ");
+    n += sw_param_name_sql(sql + n, need - n, lname);
+    n += (size_t)snprintf(sql + n, need - n, " TO ");
+    sql_quote(sql + n, need - n, value);
     sw_paramset_set(&c->startup, lname, sql);
     free(sql);
 }
@@ -655,8 +666,10 @@ static void client_prune_defaults(sw_client *c, const sw_pool *p)
         const char *sql = sw_paramset_get(&c->startup, lname);
         if (!sql) continue;
         char expect[512];
-        int n = snprintf(expect, sizeof expect, "SET %s TO ", lname);
-        sql_quote(expect + n, sizeof expect - (size_t)n, p->param_values[i]);
+        size_t n = (size_t)snprintf(expect, sizeof expect, "SET ");
+        n += sw_param_name_sql(expect + n, sizeof expect - n, lname);
+        n += (size_t)snprintf(expect + n, sizeof expect - n, " TO ");
+        sql_quote(expect + n, sizeof expect - n, p->param_values[i]);
         if (strcmp(sql, expect) == 0) sw_paramset_set(&c->startup, lname, NULL);
     }
 }
@@ -694,6 +707,11 @@ static void client_finish_login(sw_client *c, sw_server *s)
         const char *sql = sw_paramset_get(&c->wanted, lname);
         const char *v = p->param_values[i];
         if (sql) { sql_unquote(sql, val, sizeof val); v = val; }
+        if (sql && strcmp(lname, "client_encoding") == 0) {
+            /* PostgreSQL reports the encoding's own name ("utf8" is UTF8) */
+            int enc = pg_char_to_encoding(v);
+            if (enc >= 0) v = pg_encoding_to_char(enc);
+        }
         sw_build_param_status(w, p->param_names[i], v);
     }
     if (s && p->mode == SW_POOL_SESSION) c->pid = s->be_pid;

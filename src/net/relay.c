@@ -132,6 +132,11 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
         if (!mine && c->pending.n && total >= SW_HDR_LEN + 8 && memcmp(p + SW_HDR_LEN, "ROLLBACK", 8) == 0)
             c->txn_failed = true;
         break;
+    case SW_BE_PARAM_STATUS:
+        /* what the server made of the client's SET (DateStyle 'ymd' after
+         * 'iso' is "ISO, YMD"): the value to replay elsewhere */
+        if (!mine && c->pending.n) sw_settings_reported(c, p + SW_HDR_LEN, total - SW_HDR_LEN);
+        break;
     default:
         break;
     }

@@ -255,6 +255,9 @@ bool sw_session_statement(sw_client *c, const char *sql, size_t len, sw_server *
  * later, at Execute, if at all).  False when refused, with the message
  * (0A000) for the caller to send. */
 bool sw_session_parse(sw_client *c, const char *sql, size_t len, char *msg, size_t msgsz);
+/* A ParameterStatus body the client's server sent during its transaction:
+ * the value a SET of that name gets when the transaction settles. */
+void sw_settings_reported(sw_client *c, const uint8_t *body, uint32_t len);
 /* Drop the name with this hash if it still names statement stmt_id. */
 void sw_client_stmt_drop_id(sw_client *c, uint64_t name_hash, uint64_t stmt_id);
 /* The Parse that made the client's name (name_hash, stmt_id) was answered:

@@ -6,6 +6,7 @@
  * it rolled back).  Session state that cannot follow (sw/session.h's pins)
  * keeps the client on its servers instead, until it is gone.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,27 @@ bool sw_session_parse(sw_client *c, const char *sql, size_t len, char *msg, size
     return true;
 }
 
+void sw_settings_reported(sw_client *c, const uint8_t *body, uint32_t len)
+{
+    const char *name, *value;
+    if (sw_param_status_decode(body, len, &name, &value) < 0) return;
+    char lname[128], sql[1024];
+    size_t k = 0;
+    for (; name[k] && k + 1 < sizeof lname; k++) lname[k] = (char)tolower((unsigned char)name[k]);
+    lname[k] = 0;
+    size_t n = (size_t)snprintf(sql, sizeof sql, "SET ");
+    n += sw_param_name_sql(sql + n, sizeof sql - n, lname);
+    n += (size_t)snprintf(sql + n, sizeof sql - n, " TO '");
+    for (const char *v = value; *v && n + 3 < sizeof sql; v++) {
+        if (*v == '\'') sql[n++] = '\'';
+        sql[n++] = *v;
+    }
+    if (n + 2 >= sizeof sql) return;  /* too long to replay exactly: the client's text stays */
+    sql[n++] = '\'';
+    sql[n] = 0;
+    if (sw_paramset_set(&c->reported, lname, sql) != 0) return;
+}
+
 /* The transaction ended (ReadyForQuery 'I'): SET/RESET seen in it take
  * effect unless it rolled back.  The server's own record follows what the
  * statements did there: RESET returns a server to its default, which may
@@ -124,8 +146,11 @@ void sw_settle_sessops(sw_client *c, sw_server *s)
         for (int i = 0; i < c->pending.n; i++) {
             sw_sessop *op = &c->pending.ops[i];
             if (op->kind == SW_SESSOP_SET) {
-                sw_paramset_set(&c->wanted, op->name, op->sql);
-                if (s) sw_paramset_set(&s->applied, op->name, op->sql);
+                /* the value the server reported for it, where it reports one */
+                const char *sql = sw_paramset_get(&c->reported, op->name);
+                if (!sql) sql = op->sql;
+                sw_paramset_set(&c->wanted, op->name, sql);
+                if (s) sw_paramset_set(&s->applied, op->name, sql);
             } else if (op->kind == SW_SESSOP_RESET) {
                 sw_paramset_set(&c->wanted, op->name, sw_paramset_get(&c->startup, op->name));
                 if (s) sw_paramset_set(&s->applied, op->name, NULL);
@@ -140,6 +165,7 @@ void sw_settle_sessops(sw_client *c, sw_server *s)
         }
     }
     sw_sessops_clear(&c->pending);
+    sw_paramset_free(&c->reported);
     c->txn_failed = false;
 }
 

@@ -224,6 +224,37 @@ void sw_pin_reasons(uint32_t pins, char *buf, size_t bufsz)
     }
 }
 
+static int ops_push(sw_sessops *s, sw_sessop_kind kind, const char *name, const char *sql, size_t sqllen);
+
+/* SET SESSION CHARACTERISTICS AS TRANSACTION modes: one SET of the
+ * default_transaction_* setting for each mode. */
+static int characteristics(sw_sessops *out, const PgQuery__VariableSetStmt *v, int *added)
+{
+    for (size_t i = 0; i < v->n_args; i++) {
+        const PgQuery__Node *a = v->args[i];
+        if (a->node_case != PG_QUERY__NODE__NODE_DEF_ELEM || !a->def_elem->defname || !a->def_elem->arg) continue;
+        const PgQuery__DefElem *d = a->def_elem;
+        const PgQuery__Node *arg = d->arg;
+        if (arg->node_case != PG_QUERY__NODE__NODE_A_CONST) continue;
+        const PgQuery__AConst *k = arg->a_const;
+        char name[64], sql[160];
+        if (strcmp(d->defname, "transaction_isolation") == 0 && k->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+            snprintf(name, sizeof name, "default_transaction_isolation");
+            snprintf(sql, sizeof sql, "SET default_transaction_isolation TO '%s'", k->sval->sval);
+        } else if ((strcmp(d->defname, "transaction_read_only") == 0 || strcmp(d->defname, "transaction_deferrable") == 0) &&
+                   k->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+            snprintf(name, sizeof name, "default_%s", d->defname);
+            snprintf(sql, sizeof sql, "SET %s TO %s", name, k->ival->ival ? "on" : "off");
+        } else {
+            continue;
+        }
+        int rc = ops_push(out, SW_SESSOP_SET, name, sql, strlen(sql));
+        if (rc) return rc;
+        (*added)++;
+    }
+    return 0;
+}
+
 static int ops_push(sw_sessops *s, sw_sessop_kind kind, const char *name, const char *sql, size_t sqllen)
 {
     if (s->n == s->cap) {
@@ -349,9 +380,13 @@ int sw_sessops_scan(const char *sql, size_t len, sw_sessops *out)
             case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
                 rc = ops_push(out, SW_SESSOP_RESET_ALL, NULL, NULL, 0);
                 break;
+            case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI:
+                /* SET SESSION CHARACTERISTICS AS TRANSACTION ...: the
+                 * session's transaction defaults (SET TRANSACTION is
+                 * transaction scoped) */
+                if (v->name && strcmp(v->name, "SESSION CHARACTERISTICS") == 0) rc = characteristics(out, v, &added);
+                break;
             default:
-                /* SET TRANSACTION ... is transaction scoped; SET SESSION
-                 * CHARACTERISTICS is not tracked. */
                 break;
             }
             if (rc == 0 && v->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI) added++;

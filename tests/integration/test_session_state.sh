@@ -18,13 +18,14 @@ sw_config_write "$SW_TMP/sw.yaml" mode=transaction size=2
 sw_start "$SW_TMP/sw.yaml"
 ORACLE_CI="host=127.0.0.1 port=$PG_PORT_a user=sw_trust dbname=shop"
 
-# run_steps NAME: the steps on stdin, against the oracle then shardwire;
-# the replies ("X: REPLY" lines) must be identical.
+# run_steps NAME [CONNINFO_EXTRA]: the steps on stdin, against the oracle
+# then shardwire, every client connecting with CONNINFO_EXTRA; the replies
+# ("X: REPLY" lines) must be identical.
 run_steps() {
-    local name=$1 f=$SW_TMP/$1.steps side ci who sql
+    local name=$1 extra=${2:-} f=$SW_TMP/$1.steps side ci who sql
     cat >"$f"
     for side in direct proxy; do
-        if [[ $side == direct ]]; then ci=$ORACLE_CI; else ci=$(sw_conninfo); fi
+        if [[ $side == direct ]]; then ci="$ORACLE_CI $extra"; else ci="$(sw_conninfo) $extra"; fi
         for who in A B C; do sess_open "${side}_$who" "$ci"; done
         while IFS= read -r line; do
             [[ -z $line || $line == \#* ]] && continue
@@ -81,6 +82,34 @@ A UNLISTEN *
 B NOTIFY ch, 'three'
 A SELECT 1
 A \notifies
+SQL
+
+step "settings follow their client as the server reports them"
+run_steps settings "client_encoding=utf8 options='-c some.var=x'" <<'SQL'
+A \param client_encoding
+A SHOW client_encoding
+A SET datestyle TO iso
+A SET datestyle TO ymd
+A SHOW datestyle
+B SHOW datestyle
+C SELECT 1
+B SELECT 2
+A SHOW datestyle
+A \param DateStyle
+A SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY
+B SHOW default_transaction_read_only
+C SHOW transaction_read_only
+A SHOW transaction_read_only
+B SELECT 3
+C SELECT 4
+A SHOW "some".var
+B SET "some".var = 'y'
+C SHOW "some".var
+A SHOW "some".var
+B SHOW "some".var
+A RESET ALL
+A SHOW datestyle
+A SHOW transaction_read_only
 SQL
 
 step "SHOW CLIENTS tells who is pinned and why"

@@ -352,6 +352,23 @@ static void test_paramset_copy(void **state)
     sw_paramset_free(&dst);
 }
 
+/* Setting names as SQL: every dotted part quoted, so a reserved word
+ * ("some") replays. */
+static void test_param_name_sql(void **state)
+{
+    (void)state;
+    char b[64];
+    assert_int_equal(sw_param_name_sql(b, sizeof b, "timezone"), 10);
+    assert_string_equal(b, "\"timezone\"");
+    sw_param_name_sql(b, sizeof b, "some.var");
+    assert_string_equal(b, "\"some\".\"var\"");
+    sw_param_name_sql(b, sizeof b, "a.b.c");
+    assert_string_equal(b, "\"a\".\"b\".\"c\"");
+    char small[5];
+    sw_param_name_sql(small, sizeof small, "timezone");
+    assert_int_equal(strlen(small), 4);
+}
+
 static void test_paramset_diff_sql(void **state)
 {
     (void)state;
@@ -364,9 +381,9 @@ static void test_paramset_diff_sql(void **state)
     set_ok(&from, "c", "SET c TO '3'");
     set_ok(&to, "c", "SET c TO '4'");
     set_ok(&to, "b", "SET b TO '2'");
-    check_diff(&from, &to, "RESET a;SET b TO '2';SET c TO '4';", 3);
+    check_diff(&from, &to, "RESET \"a\";SET b TO '2';SET c TO '4';", 3);
     /* The other way round. */
-    check_diff(&to, &from, "SET a TO '1';RESET b;SET c TO '3';", 3);
+    check_diff(&to, &from, "SET a TO '1';RESET \"b\";SET c TO '3';", 3);
 
     /* Identical sets. */
     check_diff(&from, &from, "", 0);
@@ -380,7 +397,7 @@ static void test_paramset_diff_sql(void **state)
     }
     /* From and to empty. */
     check_diff(&empty, &to, "SET b TO '2';SET c TO '4';", 2);
-    check_diff(&to, &empty, "RESET b;RESET c;", 2);
+    check_diff(&to, &empty, "RESET \"b\";RESET \"c\";", 2);
 
     /* Same value kept, only the differences emitted; names sorting before,
      * between and after the other set's names. */
@@ -395,7 +412,7 @@ static void test_paramset_diff_sql(void **state)
     set_ok(&to, "e", "SET e TO 2");
     set_ok(&to, "g", "SET g TO 2");
     set_ok(&to, "h", "SET h TO 2");
-    check_diff(&from, &to, "SET a TO 2;RESET b;SET e TO 2;RESET f;SET g TO 2;SET h TO 2;", 6);
+    check_diff(&from, &to, "SET a TO 2;RESET \"b\";SET e TO 2;RESET \"f\";SET g TO 2;SET h TO 2;", 6);
 
     /* Appends after what the buffer already holds. */
     {
@@ -501,7 +518,12 @@ static const scan_case CASES[] = {
     {"SET LOCAL work_mem='1MB'", 0, {{0}}},
     {"SET LOCAL TIME ZONE 'UTC'", 0, {{0}}},
     {"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", 0, {{0}}},
-    {"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", 0, {{0}}},
+    {"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", 1,
+     {SET_("default_transaction_read_only", "SET default_transaction_read_only TO on")}},
+    {"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ WRITE, DEFERRABLE", 3,
+     {SET_("default_transaction_isolation", "SET default_transaction_isolation TO 'repeatable read'"),
+      SET_("default_transaction_read_only", "SET default_transaction_read_only TO off"),
+      SET_("default_transaction_deferrable", "SET default_transaction_deferrable TO on")}},
     {"DISCARD PLANS", 0, {{0}}},
     {"DISCARD TEMP", 1, {UNPIN_(SW_PIN_TEMP)}},
     {"DISCARD SEQUENCES", 1, {UNPIN_(SW_PIN_SEQUENCE)}},
@@ -769,6 +791,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_param_name_sql),
         cmocka_unit_test(test_paramset_set_get_remove),
         cmocka_unit_test(test_paramset_copies_strings),
         cmocka_unit_test(test_paramset_sorted_random),

@@ -337,6 +337,12 @@ int cmd_sql(int argc, char **argv)
             putchar('\n');
             continue;
         }
+        if (strncmp(line, "\\param ", 7) == 0) {
+            /* what the server last reported for a parameter (ParameterStatus) */
+            const char *v = PQparameterStatus(conn, line + 7);
+            printf("ROWS %s\n", v ? v : "(none)");
+            continue;
+        }
         if (strcmp(line, "\\pid") == 0) {
             printf("ROWS %d\n", PQbackendPID(conn));
             continue;
