@@ -138,6 +138,10 @@ sw_stmt *sw_stmt_intern(const char *query, size_t qlen, uint16_t nparams, const 
 uint64_t sw_stmt_id_of(const char *query, size_t qlen, uint16_t nparams, const uint8_t *types);
 /* Drop a reference; frees the statement at zero. */
 void sw_stmt_release(sw_stmt *s);
+/* The name statement st has on server s (see sw_server.stmt_gen), in buf
+ * when it is not st->name itself. */
+struct sw_server;
+const char *sw_server_stmt_name(const struct sw_server *s, const sw_stmt *st, char *buf, size_t bufsz);
 /* Hash of a client statement name, the key of sw_client.stmts. */
 uint64_t sw_stmt_name_hash(const char *name);
 
@@ -165,6 +169,9 @@ struct sw_server {
     sw_paramset applied;   /* settings shardwire established here */
     sw_ledger owed;        /* what it owes, request by request (ledger.h) */
     bool faulted;          /* its replies no longer fit what it owes: close it */
+    uint32_t stmt_gen;     /* its statements are named sw_<hash>_<gen> once a cached plan went
+                            * stale ("cached plan must not change result type"): a re-prepare
+                            * then gets a fresh statement, not the stale one */
     bool session_state;    /* holds a pinned client's session state (sw/session.h): reset
                             * (pool.reset_query) or closed before another client uses it */
     char fault_state[6];   /* ...with this SQLSTATE and message for its client */

@@ -71,8 +71,10 @@ static void handle_parse(sw_client *c, const uint8_t *p, uint32_t total)
     uint32_t tail_len = (uint32_t)(p + total - tail);
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
-    sw_msg_header(w, SW_FE_PARSE, strlen(st->name) + 1 + tail_len);
-    sw_wbuf_cstr(w, st->name);
+    char nb[64];
+    const char *sname = sw_server_stmt_name(s, st, nb, sizeof nb);
+    sw_msg_header(w, SW_FE_PARSE, strlen(sname) + 1 + tail_len);
+    sw_wbuf_cstr(w, sname);
     sw_out_gen_done(&s->c, start);
     sw_out_src(&s->c, &c->c, tail, tail_len);
     if (sw_map_put(&s->stmts, st->id, st) != 0) {
@@ -112,9 +114,11 @@ static void handle_bind(sw_client *c, const uint8_t *p, uint32_t total)
     size_t portal_len = strlen(m.portal);
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
-    sw_msg_header(w, SW_FE_BIND, portal_len + 1 + strlen(cs->stmt->name) + 1 + tail_len);
+    char nb[64];
+    const char *sname = sw_server_stmt_name(s, cs->stmt, nb, sizeof nb);
+    sw_msg_header(w, SW_FE_BIND, portal_len + 1 + strlen(sname) + 1 + tail_len);
     sw_wbuf_cstr(w, m.portal);
-    sw_wbuf_cstr(w, cs->stmt->name);
+    sw_wbuf_cstr(w, sname);
     sw_out_gen_done(&s->c, start);
     sw_out_src(&s->c, &c->c, tail, tail_len);
     sw_owe(s, SW_OWE_BIND, false);
@@ -158,7 +162,8 @@ static void handle_describe_close(sw_client *c, uint8_t type, const uint8_t *p, 
     sw_ensure_prepared(s, cs->stmt);
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
-    sw_build_target(w, SW_FE_DESCRIBE, 'S', cs->stmt->name);
+    char nb[64];
+    sw_build_target(w, SW_FE_DESCRIBE, 'S', sw_server_stmt_name(s, cs->stmt, nb, sizeof nb));
     sw_out_gen_done(&s->c, start);
     sw_owe(s, SW_OWE_DESCRIBE_STMT, false);
 }

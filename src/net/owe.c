@@ -167,7 +167,9 @@ void sw_ensure_prepared(sw_server *s, sw_stmt *st)
     if (sw_map_get(&s->stmts, st->id)) return;
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
-    sw_build_parse(w, st->name, st->query, st->query_len, st->nparams, st->param_types);
+    char nb[64];
+    sw_build_parse(w, sw_server_stmt_name(s, st, nb, sizeof nb), st->query, st->query_len, st->nparams,
+                   st->param_types);
     sw_out_gen_done(&s->c, start);
     if (sw_map_put(&s->stmts, st->id, st) != 0) {
         sw_server_fault(s, "53200", "out of memory");

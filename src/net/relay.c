@@ -120,6 +120,14 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
     switch (type) {
     case SW_BE_ERROR:
         if (forward) c->txn_failed = true;
+        if (forward && total > SW_HDR_LEN + 20 && memmem(p, total, "cached plan must not change result type", 39)) {
+            /* The server's statement is stale: the client will prepare it
+             * again, and must get a new one, not this one under the same
+             * sw_ name.  New names for all of this server's statements. */
+            s->stmt_gen++;
+            sw_map_free(&s->stmts);
+            sw_map_init(&s->stmts);
+        }
         break;
     case SW_BE_READY:
         if (total >= 6) s->txn_status = (char)p[SW_HDR_LEN];

@@ -677,7 +677,8 @@ static int merge_bind(sw_client *c, const sw_bind_msg *m, const uint8_t *p, uint
         sw_server *s = c->link[t[i].node];
         sw_stmt *run = runs[i] ? runs[i] : st;  /* may be st itself when the text did not change */
         sw_ensure_prepared(s, run);
-        send_bind(s, c, m, p, total, run->name, true);
+        char nb[64];
+        send_bind(s, c, m, p, total, sw_server_stmt_name(s, run, nb, sizeof nb), true);
         sw_stmt_release(runs[i]);
         if (!describes) {
             sw_wbuf *w = sw_out_gen(&s->c);
@@ -748,9 +749,11 @@ static void send_hidden_begin_ext(sw_server *s)
     sw_ensure_prepared(s, b);
     sw_wbuf *w = sw_out_gen(&s->c);
     size_t start = w->len;
-    sw_msg_header(w, SW_FE_BIND, 1 + strlen(b->name) + 1 + 2 + 2 + 2);
+    char nb[64];
+    const char *bname = sw_server_stmt_name(s, b, nb, sizeof nb);
+    sw_msg_header(w, SW_FE_BIND, 1 + strlen(bname) + 1 + 2 + 2 + 2);
     sw_wbuf_cstr(w, "");
-    sw_wbuf_cstr(w, b->name);
+    sw_wbuf_cstr(w, bname);
     sw_wbuf_i16(w, 0); /* parameter formats */
     sw_wbuf_i16(w, 0); /* parameters */
     sw_wbuf_i16(w, 0); /* result formats */
@@ -1009,7 +1012,8 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
             if (!run) { c->c.in.parse += total; sw_ext_error(c, "53200", "out of memory"); goto out; }
         }
         sw_ensure_prepared(s, run);
-        send_bind(s, c, &m, p, total, run->name, false);
+        char nb[64];
+        send_bind(s, c, &m, p, total, sw_server_stmt_name(s, run, nb, sizeof nb), false);
         c->unsynced_mask |= (uint64_t)1 << node;
         sw_stmt_release(interned);  /* the server's set keeps the id */
         c->c.in.parse += total;
@@ -1106,7 +1110,8 @@ static int routed_bind(sw_client *c, const uint8_t *p, uint32_t total)
         } else {
             sw_stmt *run = runs[i] ? runs[i] : st;
             sw_ensure_prepared(s, run);
-            send_bind(s, c, &m, p, total, run->name, true);
+            char nb[64];
+            send_bind(s, c, &m, p, total, sw_server_stmt_name(s, run, nb, sizeof nb), true);
         }
         sw_stmt_release(runs[i]);
         send_rest(s, rp, (uint32_t)rest);
@@ -1170,7 +1175,8 @@ static int routed_target_msg(sw_client *c, uint8_t type, const uint8_t *p, uint3
         sw_ensure_prepared(s, d);
         sw_wbuf *w = sw_out_gen(&s->c);
         size_t start = w->len;
-        sw_build_target(w, SW_FE_DESCRIBE, 'S', d->name);
+        char nb[64];
+        sw_build_target(w, SW_FE_DESCRIBE, 'S', sw_server_stmt_name(s, d, nb, sizeof nb));
         sw_out_gen_done(&s->c, start);
         sw_stmt_release(described); /* the server's set keeps the id */
         sw_owe(s, SW_OWE_DESCRIBE_STMT, false);

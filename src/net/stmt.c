@@ -165,3 +165,10 @@ void sw_client_stmt_drop_all(sw_client *c)
     sw_map_free(&c->stmts);
     sw_map_init(&c->stmts);
 }
+
+const char *sw_server_stmt_name(const struct sw_server *s, const sw_stmt *st, char *buf, size_t bufsz)
+{
+    if (s->stmt_gen == 0) return st->name;
+    snprintf(buf, bufsz, "%s_%u", st->name, s->stmt_gen);
+    return buf;
+}

@@ -20,7 +20,8 @@ ORACLE_CI="host=127.0.0.1 port=$PG_PORT_a user=sw_trust dbname=shop"
 
 # run_steps NAME [CONNINFO_EXTRA]: the steps on stdin, against the oracle
 # then shardwire, every client connecting with CONNINFO_EXTRA; the replies
-# ("X: REPLY" lines) must be identical.
+# ("X: REPLY" lines) must be identical.  A step "! SQL" runs SQL on the
+# server itself as its superuser.
 run_steps() {
     local name=$1 extra=${2:-} f=$SW_TMP/$1.steps side ci who sql
     cat >"$f"
@@ -31,6 +32,11 @@ run_steps() {
             [[ -z $line || $line == \#* ]] && continue
             who=${line%% *}
             sql=${line#* }
+            if [[ $who == '!' ]]; then  # the database's owner, on the server itself
+                pg_psql a -c "$sql" >/dev/null
+                echo "!: done"
+                continue
+            fi
             sess_q "${side}_$who" "$sql"
             echo "$who: $SESS_REPLY"
         done <"$f" >"$SW_TMP/$name.$side"
@@ -110,6 +116,20 @@ B SHOW "some".var
 A RESET ALL
 A SHOW datestyle
 A SHOW transaction_read_only
+SQL
+
+step "a statement whose cached plan went stale is prepared afresh under a new name"
+pg_psql a -c "CREATE TABLE plan_t (a int); INSERT INTO plan_t VALUES (1); GRANT ALL ON plan_t TO PUBLIC" >/dev/null
+run_steps stale_plan <<'SQL'
+A SELECT pg_backend_pid() > 0
+A \prepare s1 SELECT * FROM plan_t
+A \exec s1
+! ALTER TABLE plan_t ADD COLUMN b int DEFAULT 7
+A \exec s1
+A \prepare s2 SELECT * FROM plan_t
+A \exec s2
+! ALTER TABLE plan_t DROP COLUMN b
+A DISCARD ALL
 SQL
 
 step "SHOW CLIENTS tells who is pinned and why"

@@ -337,6 +337,23 @@ int cmd_sql(int argc, char **argv)
             putchar('\n');
             continue;
         }
+        if (strncmp(line, "\\prepare ", 9) == 0 || strncmp(line, "\\exec ", 6) == 0) {
+            /* "\prepare NAME SQL": PQprepare; "\exec NAME": PQexecPrepared */
+            bool prep = line[1] == 'p';
+            char *name = line + (prep ? 9 : 6);
+            char *sql = prep ? strchr(name, ' ') : NULL;
+            if (prep && !sql) {
+                printf("ERR USAGE \\prepare NAME SQL\n");
+                continue;
+            }
+            if (sql) *sql++ = '\0';
+            PGresult *r = prep ? PQprepare(conn, name, sql, 0, NULL) : PQexecPrepared(conn, name, 0, NULL, NULL, NULL, 0);
+            ExecStatusType rs = PQresultStatus(r);
+            if (rs == PGRES_FATAL_ERROR) print_outcome(NULL, r, conn);
+            else print_outcome(r, NULL, conn);
+            PQclear(r);
+            continue;
+        }
         if (strncmp(line, "\\param ", 7) == 0) {
             /* what the server last reported for a parameter (ParameterStatus) */
             const char *v = PQparameterStatus(conn, line + 7);
