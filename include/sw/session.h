@@ -11,6 +11,7 @@
 #ifndef SW_SESSION_H
 #define SW_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,6 +95,10 @@ typedef struct sw_sessops {
  * Cheap when the text holds no SET/RESET/DISCARD statement (a keyword
  * pre-scan); otherwise parsed with libpg_query.  Returns how many were added. */
 int sw_sessops_scan(const char *sql, size_t len, sw_sessops *out);
+/* Whether sql[0..len) is exactly one "DEALLOCATE [PREPARE] name": then
+ * the name into name (truncated to namesz).  Cheap when it starts with
+ * another word. */
+bool sw_sql_deallocate_name(const char *sql, size_t len, char *name, size_t namesz);
 void sw_sessops_clear(sw_sessops *s);
 
 #endif

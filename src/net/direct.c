@@ -255,6 +255,19 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
             sw_client_protocol_error(c, "invalid Query message");
             return SW_MSG_CLOSED;
         }
+        char dname[64];
+        if (c->txn_status != 'E' && sw_sql_deallocate_name(q.sql, q.len, dname, sizeof dname) &&
+            sw_client_stmt_find(c, dname)) {
+            /* the client's protocol statement: on the server it has
+             * another name (sw_...), and PostgreSQL's DEALLOCATE drops it */
+            if (!sw_ledger_quiet(&s->owed)) {
+                b->parse -= total;
+                return SW_MSG_WAIT;
+            }
+            sw_client_stmt_drop(c, dname);
+            sw_local_tag(c, "DEALLOCATE", c->txn_status);
+            break;
+        }
         if (sw_g.conf->session_state == SW_SESSION_STATE_REFUSE && !sw_ledger_quiet(&s->owed)) {
             /* a refusal is answered here: after what the server still owes */
             b->parse -= total;

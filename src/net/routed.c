@@ -284,6 +284,19 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         sw_client_protocol_error(c, "a simple Query inside a pipelined batch that spans nodes: send Sync first");
         return SW_MSG_CLOSED;
     }
+    {
+        char dname[64];
+        if (c->txn_status != 'E' && !c->proxy_failed && sw_sql_deallocate_name(q.sql, q.len, dname, sizeof dname) &&
+            sw_client_stmt_find(c, dname)) {
+            /* the client's protocol statement exists here only (servers
+             * have it as sw_...): PostgreSQL's DEALLOCATE drops it */
+            if (!sw_client_quiescent(c)) return SW_MSG_WAIT;
+            c->c.in.parse += total;
+            sw_client_stmt_drop(c, dname);
+            sw_local_tag(c, "DEALLOCATE", c->txn_status);
+            return SW_MSG_DONE;
+        }
+    }
     if (c->n_links == 0 && c->txn_status == 'I') c->router = sw_g.router;
     const sw_route_out *o = route_query(c, &q);
     q_plan pl;

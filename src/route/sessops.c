@@ -400,3 +400,26 @@ done:
     pg_query_free_protobuf_parse_result(r);
     return added;
 }
+
+bool sw_sql_deallocate_name(const char *sql, size_t len, char *name, size_t namesz)
+{
+    const char *w = skip_space(sql, sql + len);
+    if (!word_at(w, sql + len, "deallocate")) return false;
+    PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
+    bool found = false;
+    if (!r.error) {
+        PgQuery__ParseResult *tree =
+            pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
+        if (tree && tree->n_stmts == 1 && tree->stmts[0]->stmt &&
+            tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_DEALLOCATE_STMT) {
+            const char *n = tree->stmts[0]->stmt->deallocate_stmt->name;
+            if (n && n[0]) {
+                snprintf(name, namesz, "%s", n);
+                found = true;
+            }
+        }
+        if (tree) pg_query__parse_result__free_unpacked(tree, NULL);
+    }
+    pg_query_free_protobuf_parse_result(r);
+    return found;
+}

@@ -129,6 +129,13 @@ A \exec s1
 A \prepare s2 SELECT * FROM plan_t
 A \exec s2
 ! ALTER TABLE plan_t DROP COLUMN b
+A \prepare s3 SELECT 3
+A DEALLOCATE s3
+A \exec s3
+A \exec s2
+A DEALLOCATE PREPARE s2
+A \exec s2
+A DEALLOCATE nosuch
 A DISCARD ALL
 SQL
 
