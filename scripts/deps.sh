@@ -5,7 +5,7 @@ set -euo pipefail
 
 SW_PACKAGES=(build-essential cmake pkg-config libuv1-dev libpg-query-dev libprotobuf-c-dev
   libxxhash-dev libyaml-dev libssl-dev libpq-dev libcmocka-dev libgmp-dev postgresql-15
-  postgresql-client-15 pgbouncer clang libclang-rt-14-dev)
+  postgresql-client-15 pgbouncer clang libclang-rt-14-dev python3-psycopg)
 
 missing=()
 for p in "${SW_PACKAGES[@]}"; do
