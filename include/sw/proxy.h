@@ -169,6 +169,8 @@ struct sw_server {
     sw_paramset applied;   /* settings shardwire established here */
     sw_ledger owed;        /* what it owes, request by request (ledger.h) */
     bool faulted;          /* its replies no longer fit what it owes: close it */
+    bool restoring;        /* the client's settings were sent (a hidden Query): nothing of the
+                            * client's goes here until they are known to hold */
     uint32_t stmt_gen;     /* its statements are named sw_<hash>_<gen> once a cached plan went
                             * stale ("cached plan must not change result type"): a re-prepare
                             * then gets a fresh statement, not the stale one */
@@ -404,6 +406,8 @@ struct sw_client {
     sw_batch_txn batch;    /* a pipelined batch outside a transaction that reached several nodes */
     uint32_t pins;         /* SW_PIN_*: session state that keeps the client on its servers */
     sw_paramset reported;  /* ParameterStatus of its transaction: what its SETs came to */
+    char restore_state[6]; /* its settings could not be restored on a server: its next */
+    char *restore_msg;     /* statement fails with this, and it starts over from its startup ones */
     char (*savepoints)[64];
     int n_savepoints, cap_savepoints;
     char *lost_msg;        /* a server died while the transaction idled: the next statement hears it */

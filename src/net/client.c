@@ -120,6 +120,7 @@ static void client_free_cb(uv_handle_t *h)
     sw_paramset_free(&c->startup);
     sw_paramset_free(&c->wanted);
     sw_paramset_free(&c->reported);
+    free(c->restore_msg);
     sw_sessops_clear(&c->pending);
     free(c->pending.ops);
     sw_route_out_clear(&c->route);

@@ -231,6 +231,7 @@ int sw_direct_message(sw_client *c, uint8_t type, const uint8_t *p, uint32_t tot
         if (!sw_client_use_node(c, c->node_index)) return c->c.closing ? SW_MSG_CLOSED : SW_MSG_WAIT;
         s = c->server;
     }
+    if (s->restoring && type != SW_FE_TERMINATE) return SW_MSG_WAIT;  /* the client's settings first */
     if (!sw_out_room(&s->c)) return SW_MSG_WAIT;
     if (type == SW_FE_PARSE && s->owed.n_ready > 0 && (c->txn_status == 'E' || answered_here(c, s, p, total)))
         return SW_MSG_WAIT;  /* its answer depends on the transaction state the pending replies tell */

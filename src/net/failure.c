@@ -97,7 +97,13 @@ void sw_client_server_lost(sw_client *c, sw_server *s, const char *sqlstate, con
     } else {
         c->txn_status = 'I';
     }
-    if (sw_out_flush(&c->c) < 0) sw_client_close(c, "write failed");
+    if (sw_out_flush(&c->c) < 0) {
+        sw_client_close(c, "write failed");
+        return;
+    }
+    /* A statement held back for its session's settings, which could not
+     * be restored here: nothing else would wake the client for it. */
+    if (c->restore_msg && c->c.in.recv > c->c.in.parse && !c->c.closing) sw_client_process(c);
 }
 
 void sw_client_fail_pending(sw_client *c, const char *sqlstate, const char *msg)

@@ -166,7 +166,7 @@ bool sw_client_use_node(sw_client *c, int node)
     if (node < 0 || node >= SW_MAX_NODES) node = c->node_index;
     if (c->link[node]) {
         c->server = c->link[node];
-        return true;
+        return !c->server->restoring;  /* the client's settings first */
     }
     if (c->terminate_after_txn && c->n_links == 0) {
         /* shutting down: no new transaction starts */
@@ -243,6 +243,7 @@ bool sw_client_link_all(sw_client *c, const sw_route_target *t, int n)
             sw_client_use_node(c, t[i].node);
             return false;
         }
+        if (c->link[t[i].node]->restoring) return false;  /* the client's settings first */
     }
     return true;
 }

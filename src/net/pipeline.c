@@ -168,6 +168,22 @@ void sw_client_run(sw_client *c)
             }
             break;
         }
+        if (c->restore_msg && (h.type == SW_FE_QUERY || h.type == SW_FE_PARSE || h.type == SW_FE_BIND ||
+                               h.type == SW_FE_DESCRIBE || h.type == SW_FE_EXECUTE || h.type == SW_FE_CLOSE ||
+                               h.type == SW_FE_FUNCTION_CALL)) {
+            /* the statement that waited for its session's settings fails
+             * with their error; it never ran */
+            if (!sw_client_quiescent(c)) {
+                sw_client_set_flow(c, SW_FLOW_STALLED);
+                break;
+            }
+            b->parse += h.total;
+            if (h.type == SW_FE_QUERY || h.type == SW_FE_FUNCTION_CALL) sw_local_error(c, c->restore_state, c->restore_msg);
+            else sw_ext_error(c, c->restore_state, c->restore_msg);
+            free(c->restore_msg);
+            c->restore_msg = NULL;
+            continue;
+        }
         if (s && s->applied.fp != c->wanted.fp && s->txn_status == 'I' && sw_ledger_at_rest(&s->owed))
             sw_settings_sync(c, s);  /* settings changed between transactions (RESET) */
         const uint8_t *p = b->data + b->parse;

@@ -110,10 +110,24 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
             /* Replaying the client's settings or transaction failed: the
              * connection is not what the client's statements expect. */
             if (sw_error_decode(p + SW_HDR_LEN, total - SW_HDR_LEN, &ef) < 0) memset(&ef, 0, sizeof ef);
-            char msg[200];
+            char msg[300];
             snprintf(msg, sizeof msg, "could not restore the session on node \"%s\": %s", s->pool->node_name,
                      ef.message ? ef.message : "error");
-            sw_server_fault(s, ef.code && strlen(ef.code) == 5 ? ef.code : "08006", msg);
+            const char *code = ef.code && strlen(ef.code) == 5 ? ef.code : "08006";
+            if (s->restoring && c) {
+                /* the client's settings: its waiting statement never ran;
+                 * it fails with this, and the session starts over from its
+                 * startup settings (which no longer include what failed) */
+                snprintf(msg, sizeof msg,
+                         "could not restore this session's settings on node \"%s\": %s; they are reset to "
+                         "the connection's startup values",
+                         s->pool->node_name, ef.message ? ef.message : "error");
+                free(c->restore_msg);
+                c->restore_msg = strdup(msg);
+                snprintf(c->restore_state, sizeof c->restore_state, "%s", code);
+                sw_paramset_copy(&c->wanted, &c->startup);
+            }
+            sw_server_fault(s, code, msg);
             return;
         }
     }
@@ -131,6 +145,7 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
         break;
     case SW_BE_READY:
         if (total >= 6) s->txn_status = (char)p[SW_HDR_LEN];
+        if (mine && s->restoring) s->restoring = false;  /* the settings hold: the client goes on */
         if (!mine) {
             c->txn_status = s->txn_status;
             if (s->txn_status == 'I') sw_settle_sessops(c, s);

@@ -33,6 +33,7 @@ void sw_settings_sync(sw_client *c, sw_server *s)
     } else {
         sw_out_gen_done(&s->c, start);
         sw_owe(s, SW_OWE_QUERY, true);
+        s->restoring = true;  /* the client waits for the answer: a failure must stop its statement */
     }
     if (sw_paramset_copy(&s->applied, &c->wanted) != 0)
         sw_server_fault(s, "53200", "out of memory recording session settings");

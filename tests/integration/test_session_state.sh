@@ -139,6 +139,24 @@ A DEALLOCATE nosuch
 A DISCARD ALL
 SQL
 
+step "a setting that cannot be restored fails the statement that waited for it"
+pg_psql a -c "CREATE ROLE restore_r NOLOGIN; GRANT restore_r TO sw_admin;
+CREATE TABLE restore_t (who text); GRANT ALL ON restore_t TO PUBLIC, restore_r" >/dev/null
+sess_open r
+sess_expect r "SET ROLE restore_r" "OK SET"
+sess_expect r "SELECT current_user" "ROWS restore_r"
+pg_psql a -c "REVOKE ALL ON restore_t FROM restore_r; DROP ROLE restore_r" >/dev/null
+# every server connection goes: the next one must be given the role again
+pg_psql a -c "SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE usename = 'sw_admin'" >/dev/null
+sleep 1
+sess_q r "INSERT INTO restore_t VALUES (current_user)"
+assert_match "$SESS_REPLY" "^ERR [0-9A-Z]{5} could not restore this session's settings on node \"node_a\": role \"restore_r\" does not exist" "the statement after the failed restore"
+assert_eq 0 "$(pg_psql a -c "SELECT count(*) FROM restore_t")" "rows the failed statement wrote"
+sess_expect r "SELECT current_user" "ROWS sw_admin"
+sess_expect r "INSERT INTO restore_t VALUES (current_user)" "OK INSERT 0 1"
+sess_close r
+ok "the statement did not run under other settings; the session goes on with its startup ones"
+
 step "SHOW CLIENTS tells who is pinned and why"
 sess_open pinned
 sess_expect pinned "CREATE TEMP TABLE mine (x int)" "OK CREATE TABLE"
