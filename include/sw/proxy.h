@@ -406,6 +406,7 @@ struct sw_client {
     sw_batch_txn batch;    /* a pipelined batch outside a transaction that reached several nodes */
     uint32_t pins;         /* SW_PIN_*: session state that keeps the client on its servers */
     sw_paramset reported;  /* ParameterStatus of its transaction: what its SETs came to */
+    bool after_restore;    /* its settings were just restored: its held statement goes first */
     char restore_state[6]; /* its settings could not be restored on a server: its next */
     char *restore_msg;     /* statement fails with this, and it starts over from its startup ones */
     char (*savepoints)[64];

@@ -41,6 +41,16 @@ void sw_client_after_reply(sw_client *c)
         if (c->c.out.writing && c->c.out.src == &ls->c) return;  /* after write_cb */
     if (c->c.stream_left && !c->c.stream_drop) return;
     bool session = c->pool && c->pool->mode == SW_POOL_SESSION;
+    if (c->after_restore) {
+        /* the statement held back for the settings just restored goes
+         * now, on this server: released instead, it would need them
+         * restored again on the next one, and so on */
+        c->after_restore = false;
+        if (c->c.in.recv > c->c.in.parse) {
+            sw_client_process(c);
+            if (c->c.closing || !sw_client_quiescent(c)) return;
+        }
+    }
     if (c->txn_status == 'I' && c->n_links > 0) {
         bool idle = true;
         SW_EACH_LINK(c, m, ls)
@@ -145,7 +155,10 @@ void sw_relay_server_message(sw_server *s, sw_client *c, uint8_t type, const uin
         break;
     case SW_BE_READY:
         if (total >= 6) s->txn_status = (char)p[SW_HDR_LEN];
-        if (mine && s->restoring) s->restoring = false;  /* the settings hold: the client goes on */
+        if (mine && s->restoring) {
+            s->restoring = false;  /* the settings hold: the client goes on */
+            if (c) c->after_restore = true;
+        }
         if (!mine) {
             c->txn_status = s->txn_status;
             if (s->txn_status == 'I') sw_settle_sessops(c, s);
