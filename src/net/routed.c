@@ -410,6 +410,15 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
             sw_local_error(c, state, msg);
             break;
         }
+        if (sw_g.conf->session_state == SW_SESSION_STATE_REFUSE) {
+            /* before anything is sent (or a transaction of shardwire's
+             * begun): session state may be refused */
+            char refused[400];
+            if (!sw_session_parse(c, q.sql, q.len, refused, sizeof refused)) {
+                sw_local_error(c, "0A000", refused);
+                break;
+            }
+        }
         if (!c->implicit_txn && implicit_wanted(c, o, pl.t, pl.n)) {
             /* one atomic write: a transaction of shardwire's on every node */
             c->implicit_txn = true;
