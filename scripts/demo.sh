@@ -279,6 +279,10 @@ route "SELECT * FROM order_items WHERE order_id = $NEW"
 show "read back by order_id alone" \
   "SELECT * FROM order_items WHERE order_id = $NEW"
 echo "   order $NEW is stored on: $(holder orders order_id "$NEW")and its item on: $(holder order_items order_id "$NEW")"
+show "or in one statement: shardwire makes the ID inside the INSERT and writes it in" \
+  "INSERT INTO orders (order_id, customer_id, order_date, payment_id, quantity, price, order_sequence_id)
+     VALUES (shardwire_next_id('orders', 42), 42, current_date, NULL, 1, $PRICE, $((SEQ + 1)))
+     RETURNING order_id, customer_id, order_sequence_id"
 
 echo
 cat <<MSG
