@@ -199,3 +199,40 @@ assert_match "$SESS_REPLY" "^ERR 0A000 .*advisory locks" "refused pg_advisory_lo
 sess_expect r "SELECT pg_advisory_xact_lock(1)" "ROWS"
 sess_expect r "SELECT 1" "ROWS 1"
 ok "statements that would pin get 0A000, the session goes on"
+
+step "a routed database: a pinned client keeps its servers on every node it touched"
+sess_close r
+sw_stop
+pg_start b
+pg_start o
+for n in a b o; do
+    pg_psql $n -c "CREATE TABLE rt (id int PRIMARY KEY, v text); GRANT ALL ON rt TO PUBLIC" >/dev/null
+done
+pg_psql o -c "INSERT INTO rt SELECT g, 'v' || g FROM generate_series(1, 20) g" >/dev/null
+cat >"$SW_TMP/functions.yaml" <<'YAML'
+- name: rt_hash
+  kind: hash
+  nodes: [node_a, node_b]
+YAML
+echo "- {name: rt, key: id, function: rt_hash}" >"$SW_TMP/tables.yaml"
+sw_config_write "$SW_TMP/sw.yaml" mode=transaction size=2 nodes=a,b db=shop:a \
+    functions="$SW_TMP/functions.yaml" tables="$SW_TMP/tables.yaml"
+sw_start "$SW_TMP/sw.yaml"
+sw_psql -c "INSERT INTO rt (id, v) VALUES $(for i in $(seq 1 20); do printf "(%d, 'v%d')," $i $i; done | sed 's/,$//')" >/dev/null
+ORACLE_CI="host=127.0.0.1 port=$PG_PORT_o user=sw_trust dbname=shop"
+run_steps routed <<'SQL'
+A CREATE TEMP TABLE tt (x int)
+A INSERT INTO tt VALUES (5)
+A SELECT count(*) FROM rt WHERE id IN (1, 2, 3, 4, 5, 6)
+B SELECT count(*) FROM tt
+C SELECT count(*) FROM rt
+A SELECT pg_advisory_lock(3)
+B SELECT pg_try_advisory_lock(3)
+B SELECT pg_advisory_unlock_all()
+A SELECT sum(x) FROM tt
+A SELECT v FROM rt WHERE id = 7
+A DISCARD ALL
+B SELECT count(*) FROM tt
+C SELECT pg_try_advisory_lock(3)
+C SELECT pg_advisory_unlock_all()
+SQL
