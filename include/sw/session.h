@@ -62,7 +62,8 @@ enum {
     SW_PIN_SET_CONFIG = 1u << 6,    /* set_config(..., false) */
     SW_PIN_BACKEND_PID = 1u << 7,   /* pg_backend_pid(): the client now knows its backend */
     SW_PIN_SEQUENCE = 1u << 8,      /* nextval/setval: currval and lastval of the session */
-    SW_PIN_ALL = (1u << 9) - 1,
+    SW_PIN_UNKNOWN = 1u << 9,       /* a statement could not be examined (out of memory) */
+    SW_PIN_ALL = (1u << 10) - 1,
 };
 
 /* "temp tables, advisory locks" for the set bits of pins, into buf. */
@@ -89,6 +90,7 @@ typedef struct sw_sessops {
     sw_sessop *ops;
     int n;
     int cap;
+    bool oom;             /* a statement's operations could not all be recorded */
 } sw_sessops;
 
 /* Append the session operations found in a simple-query string to out.

@@ -42,15 +42,22 @@ void sw_settings_sync(sw_client *c, sw_server *s)
 bool sw_session_statement(sw_client *c, const char *sql, size_t len, sw_server *const *srv, int n)
 {
     int first = c->pending.n;
-    if (sw_sessops_scan(sql, len, &c->pending) == 0) return true;
+    if (sw_sessops_scan(sql, len, &c->pending) == 0 && !c->pending.oom) return true;
     bool pooled = c->pool && c->pool->mode == SW_POOL_TRANSACTION;
     uint32_t pins = 0;
+    if (c->pending.oom) {
+        /* what it does to the session is not known: the client keeps its
+         * servers, and they are reset before anyone else gets them */
+        c->pending.oom = false;
+        pins |= SW_PIN_UNKNOWN;
+    }
     bool dealloc = false;
     for (int i = first; i < c->pending.n; i++) {
         if (c->pending.ops[i].kind == SW_SESSOP_PIN) pins |= c->pending.ops[i].pins;
         if (c->pending.ops[i].kind == SW_SESSOP_DEALLOCATE_ALL) dealloc = true;
     }
-    if (pins && pooled && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE && (pins & ~c->pins)) {
+    if ((pins & ~SW_PIN_UNKNOWN) && pooled && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE &&
+        (pins & ~c->pins & ~SW_PIN_UNKNOWN)) {
         char why[200], msg[400];
         sw_pin_reasons(pins & ~c->pins, why, sizeof why);
         snprintf(msg, sizeof msg,
@@ -96,10 +103,12 @@ bool sw_session_parse(sw_client *c, const char *sql, size_t len, char *msg, size
     if (sw_sessops_scan(sql, len, &ops) > 0)
         for (int i = 0; i < ops.n; i++)
             if (ops.ops[i].kind == SW_SESSOP_PIN) pins |= ops.ops[i].pins;
+    if (ops.oom) pins |= SW_PIN_UNKNOWN;  /* not known: kept as if it pinned */
     sw_sessops_clear(&ops);
     free(ops.ops);
     if (!pins || (pins & ~c->pins) == 0) return true;
-    if (c->pool && c->pool->mode == SW_POOL_TRANSACTION && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE) {
+    if (c->pool && c->pool->mode == SW_POOL_TRANSACTION && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE &&
+        (pins & ~c->pins & ~SW_PIN_UNKNOWN)) {
         char why[200];
         sw_pin_reasons(pins & ~c->pins, why, sizeof why);
         snprintf(msg, msgsz,

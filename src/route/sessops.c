@@ -213,7 +213,8 @@ void sw_pin_reasons(uint32_t pins, char *buf, size_t bufsz)
 {
     static const char *const names[] = {"temp objects", "prepared statements (SQL PREPARE)", "advisory locks",
                                         "LISTEN", "WITH HOLD cursors", "SET SESSION AUTHORIZATION",
-                                        "set_config(..., false)", "pg_backend_pid()", "sequence values (nextval)"};
+                                        "set_config(..., false)", "pg_backend_pid()", "sequence values (nextval)",
+                                        "a statement not examined (out of memory)"};
     size_t o = 0;
     buf[0] = '\0';
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]) && o + 1 < bufsz; i++) {
@@ -260,7 +261,10 @@ static int ops_push(sw_sessops *s, sw_sessop_kind kind, const char *name, const 
     if (s->n == s->cap) {
         int ncap = s->cap ? s->cap * 2 : 4;
         sw_sessop *no = realloc(s->ops, (size_t)ncap * sizeof *no);
-        if (!no) return -ENOMEM;
+        if (!no) {
+            s->oom = true;
+            return -ENOMEM;
+        }
         s->ops = no;
         s->cap = ncap;
     }
@@ -271,12 +275,19 @@ static int ops_push(sw_sessops *s, sw_sessop_kind kind, const char *name, const 
     op->pins = 0;
     if (name) {
         op->name = strdup(name);
-        if (!op->name) return -ENOMEM;
+        if (!op->name) {
+            s->oom = true;
+            return -ENOMEM;
+        }
         for (char *c = op->name; *c; c++) *c = (char)tolower((unsigned char)*c);
     }
     if (sql) {
         op->sql = strndup(sql, sqllen);
-        if (!op->sql) { free(op->name); return -ENOMEM; }
+        if (!op->sql) {
+            free(op->name);
+            s->oom = true;
+            return -ENOMEM;
+        }
     }
     s->n++;
     return 0;
@@ -341,10 +352,18 @@ int sw_sessops_scan(const char *sql, size_t len, sw_sessops *out)
     if (!maybe_session_statement(sql, len)) return 0;
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
     int added = 0;
-    if (r.error) goto done;  /* the server will report the syntax error */
+    if (r.error) {
+        /* the server will report a syntax error; an allocation failure
+         * leaves the statement's effect unknown */
+        if (r.error->message && strstr(r.error->message, "out of memory")) out->oom = true;
+        goto done;
+    }
     PgQuery__ParseResult *tree =
         pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
-    if (!tree) goto done;
+    if (!tree) {
+        out->oom = true;
+        goto done;
+    }
     for (size_t i = 0; i < tree->n_stmts; i++) {
         PgQuery__RawStmt *raw = tree->stmts[i];
         if (!raw->stmt) continue;
@@ -370,6 +389,7 @@ int sw_sessops_scan(const char *sql, size_t len, sw_sessops *out)
             case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_CURRENT: {
                 size_t off, n;
                 rc = trim_statement(sql + loc, slen, &off, &n);
+                if (rc) out->oom = true;
                 if (rc == 0) rc = ops_push(out, SW_SESSOP_SET, v->name, sql + loc + off, n);
                 break;
             }
