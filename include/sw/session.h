@@ -44,6 +44,10 @@ const char *sw_paramset_get(const sw_paramset *p, const char *name);
 /* A setting's name as SQL, each dotted part double-quoted ("some"."var"),
  * into out (NUL-terminated, truncated to outsz).  Returns its length. */
 size_t sw_param_name_sql(char *out, size_t outsz, const char *name);
+/* "SET <name> TO '<value>'" (name as sw_param_name_sql, quotes in the value
+ * doubled) into out.  Returns the length it needs; when that does not fit
+ * outsz, out is left empty. */
+size_t sw_param_set_sql(char *out, size_t outsz, const char *name, const char *value);
 /* Append to w the statements that turn `from` into `to`; returns how many. */
 int sw_paramset_diff_sql(const sw_paramset *from, const sw_paramset *to, sw_wbuf *w);
 

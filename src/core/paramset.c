@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -113,6 +114,26 @@ size_t sw_param_name_sql(char *out, size_t outsz, const char *name)
         if (*p == '"' && o + 1 < outsz) out[o++] = '"';
         if (o + 1 < outsz) out[o++] = *p;
     }
+    out[o] = '\0';
+    return o;
+}
+
+size_t sw_param_set_sql(char *out, size_t outsz, const char *name, const char *value)
+{
+    char qn[300];
+    size_t need = 4 + sw_param_name_sql(qn, sizeof qn, name) + 5;  /* SET name TO ' */
+    for (const char *v = value; *v; v++) need += *v == '\'' ? 2 : 1;
+    need += 1;                                                     /* ' */
+    if (need + 1 > outsz) {
+        if (outsz) out[0] = '\0';
+        return need;
+    }
+    size_t o = (size_t)snprintf(out, outsz, "SET %s TO '", qn);
+    for (const char *v = value; *v; v++) {
+        if (*v == '\'') out[o++] = '\'';
+        out[o++] = *v;
+    }
+    out[o++] = '\'';
     out[o] = '\0';
     return o;
 }

@@ -265,18 +265,6 @@ void sw_client_startup_janitor(uint64_t now)
 
 /* ---------------------------------------------------------------- startup */
 
-static void sql_quote(char *out, size_t outsz, const char *v)
-{
-    size_t o = 0;
-    out[o++] = '\'';
-    for (; *v && o + 3 < outsz; v++) {
-        if (*v == '\'') out[o++] = '\'';
-        out[o++] = *v;
-    }
-    out[o++] = '\'';
-    out[o] = 0;
-}
-
 /* Record a startup setting as the statement that re-establishes it. */
 static void client_startup_param(sw_client *c, const char *name, const char *value)
 {
@@ -286,20 +274,10 @@ static void client_startup_param(sw_client *c, const char *name, const char *val
     lname[i] = 0;
     for (const char *p = lname; *p; p++)
         if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.')) return;  /* not a GUC name */
-    size_t need = strlen(lname) + strlen(value) * 2 + 16;
+    size_t need = sw_param_set_sql(NULL, 0, lname, value) + 1;
     char *sql = malloc(need);
     if (!sql) return;
-    need += strlen(lname) + 8;  /* the quotes around its parts */
-    char *q = realloc(sql, need);
-    if (!q) {
-        free(sql);
-        return;
-    }
-    sql = q;
-    size_t n = (size_t)snprintf(sql, need, "SET ");
-    n += sw_param_name_sql(sql + n, need - n, lname);
-    n += (size_t)snprintf(sql + n, need - n, " TO ");
-    sql_quote(sql + n, need - n, value);
+    sw_param_set_sql(sql, need, lname, value);
     sw_paramset_set(&c->startup, lname, sql);
     free(sql);
 }
@@ -667,11 +645,9 @@ static void client_prune_defaults(sw_client *c, const sw_pool *p)
         const char *sql = sw_paramset_get(&c->startup, lname);
         if (!sql) continue;
         char expect[512];
-        size_t n = (size_t)snprintf(expect, sizeof expect, "SET ");
-        n += sw_param_name_sql(expect + n, sizeof expect - n, lname);
-        n += (size_t)snprintf(expect + n, sizeof expect - n, " TO ");
-        sql_quote(expect + n, sizeof expect - n, p->param_values[i]);
-        if (strcmp(sql, expect) == 0) sw_paramset_set(&c->startup, lname, NULL);
+        if (sw_param_set_sql(expect, sizeof expect, lname, p->param_values[i]) < sizeof expect &&
+            strcmp(sql, expect) == 0)
+            sw_paramset_set(&c->startup, lname, NULL);
     }
 }
 

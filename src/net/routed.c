@@ -213,6 +213,14 @@ static bool remember_set_transaction(sw_client *c, const sw_route_out *o, const 
     return true;
 }
 
+/* Whether the database commits transactions on several nodes with
+ * two-phase commit. */
+static bool two_phase_db(const sw_client *c)
+{
+    const sw_conf_database *d = sw_conf_database_find(sw_g.conf, c->database);
+    return d && d->two_phase;
+}
+
 /* A write outside a transaction that runs on two or more nodes commits
  * atomically: shardwire wraps it in a transaction of its own. */
 static bool implicit_wanted(const sw_client *c, const sw_route_out *o, const sw_route_target *t, int n)
@@ -221,9 +229,7 @@ static bool implicit_wanted(const sw_client *c, const sw_route_out *o, const sw_
     if (o->kind != SW_SK_INSERT && o->kind != SW_SK_UPDATE && o->kind != SW_SK_DELETE) return false;
     bool several = false;
     for (int i = 1; i < n; i++) several |= t[i].node != t[0].node;
-    if (!several) return false;
-    const sw_conf_database *d = sw_conf_database_find(sw_g.conf, c->database);
-    return d && d->two_phase;
+    return several && two_phase_db(c);
 }
 
 /* Its BEGIN on every target that has not had it (a server linked before
@@ -268,6 +274,15 @@ static bool txn_statement_sent(sw_client *c, const sw_route_out *o)
     }
     if (o->txn_op == SW_TXN_ROLLBACK_TO) c->proxy_failed = false;
     return true;
+}
+
+/* The linked servers of targets t[0..n) (NULL where none is linked yet)
+ * into srv (room for max); returns how many. */
+static int target_servers(const sw_client *c, const sw_route_target *t, int n, sw_server **srv, int max)
+{
+    int k = 0;
+    for (int i = 0; i < n && k < max; i++) srv[k++] = c->link[t[i].node];
+    return k;
 }
 
 static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
@@ -396,9 +411,8 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         break;
     }
     case Q_MERGE: {
-        sw_server *srv[SW_MAX_NODES];
-        int ns = 0;
-        for (int i = 0; i < pl.n && ns < SW_MAX_NODES; i++) srv[ns++] = c->link[pl.t[i].node];
+        sw_server *srv[SW_MAX_NODES * 2];
+        int ns = target_servers(c, pl.t, pl.n, srv, SW_MAX_NODES * 2);
         if (!sw_session_statement(c, q.sql, q.len, srv, ns)) break;
         int rc = sw_merge_query(c, pl.t, pl.n, q.sql, q.len);
         if (rc != SW_MSG_DONE) return rc;
@@ -435,8 +449,7 @@ static int routed_query(sw_client *c, const uint8_t *p, uint32_t total)
         if (o->kind == SW_SK_TXN_OTHER && !txn_statement_sent(c, o)) break;
         {
             sw_server *srv[SW_MAX_NODES * 2];
-            int ns = 0;
-            for (int i = 0; i < pl.n && ns < SW_MAX_NODES * 2; i++) srv[ns++] = c->link[pl.t[i].node];
+            int ns = target_servers(c, pl.t, pl.n, srv, SW_MAX_NODES * 2);
             if (!sw_session_statement(c, q.sql, q.len, srv, ns)) break;
         }
         note_writes(c, o, pl.t, pl.n);
@@ -732,13 +745,14 @@ static void flush_for_switch(sw_client *c)
     if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
 }
 
-/* The client's Sync ends its batch on every node the batch reached: the
- * others get a Sync of shardwire's (their ReadyForQuery is not the client's). */
-static void sync_other_nodes(sw_client *c)
+/* A Sync of shardwire's (its ReadyForQuery is not the client's) to every
+ * node the batch reached, but for skip (the server that gets the client's
+ * own Sync), which may be NULL. */
+static void sync_batch_nodes(sw_client *c, const sw_server *skip)
 {
     sw_server *s;
     SW_EACH_LINK(c, m, s) {
-        if (s == c->server || !(c->unsynced_mask & ((uint64_t)1 << __builtin_ctzll(m)))) continue;
+        if (s == skip || !(c->unsynced_mask & ((uint64_t)1 << __builtin_ctzll(m)))) continue;
         sw_wbuf *w = sw_out_gen(&s->c);
         size_t start = w->len;
         sw_build_empty(w, SW_FE_SYNC);
@@ -747,14 +761,6 @@ static void sync_other_nodes(sw_client *c)
         if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
     }
     c->unsynced_mask = 0;
-}
-
-/* Whether the database commits transactions on several nodes with
- * two-phase commit. */
-static bool two_phase_db(const sw_client *c)
-{
-    const sw_conf_database *d = sw_conf_database_find(sw_g.conf, c->database);
-    return d && d->two_phase;
 }
 
 /* An extended-protocol BEGIN of shardwire's on s, in the middle of the
@@ -825,16 +831,7 @@ static int batch_sync(sw_client *c, uint32_t total)
 {
     sw_server *s;
     if (c->batch == SW_BATCH_OPEN) {
-        SW_EACH_LINK(c, m, s) {
-            if (!(c->unsynced_mask & ((uint64_t)1 << __builtin_ctzll(m)))) continue;
-            sw_wbuf *w = sw_out_gen(&s->c);
-            size_t start = w->len;
-            sw_build_empty(w, SW_FE_SYNC);
-            sw_out_gen_done(&s->c, start);
-            sw_owe(s, SW_OWE_SYNC, true);
-            if (sw_out_flush(&s->c) < 0) sw_server_close(s, "write to server failed");
-        }
-        c->unsynced_mask = 0;
+        sync_batch_nodes(c, NULL);  /* the client's Sync is answered by the commit */
         c->batch = SW_BATCH_SYNCED;
     }
     if (!sw_client_quiescent(c)) return SW_MSG_WAIT;
@@ -1273,7 +1270,7 @@ static int routed_forward(sw_client *c, uint8_t type, const uint8_t *p, uint32_t
     case SW_FE_SYNC:
         c->skip_until_sync = false;
         sw_owe(s, SW_OWE_SYNC, false);
-        if (c->unsynced_mask) sync_other_nodes(c);
+        if (c->unsynced_mask) sync_batch_nodes(c, s);
         if (s->owed.n_proxy_parses > 0) sw_client_set_flow(c, SW_FLOW_HELD);
         break;
     case SW_FE_FUNCTION_CALL: sw_owe(s, SW_OWE_FUNCTION, false); break;

@@ -39,31 +39,61 @@ void sw_settings_sync(sw_client *c, sw_server *s)
         sw_server_fault(s, "53200", "out of memory recording session settings");
 }
 
+/* Whether new pins are refused (pool.session_state: refuse under
+ * transaction pooling): then the 0A000 message into msg.  What could not
+ * be examined (SW_PIN_UNKNOWN) is never refused, only pinned. */
+static bool pins_refused(const sw_client *c, uint32_t pins, char *msg, size_t msgsz)
+{
+    uint32_t fresh = pins & ~c->pins & ~SW_PIN_UNKNOWN;
+    if (!fresh || !c->pool || c->pool->mode != SW_POOL_TRANSACTION ||
+        sw_g.conf->session_state != SW_SESSION_STATE_REFUSE)
+        return false;
+    char why[200];
+    sw_pin_reasons(fresh, why, sizeof why);
+    snprintf(msg, msgsz,
+             "this statement creates session state (%s) that transaction pooling cannot keep "
+             "(pool.session_state is refuse): use a session-pooled user or database",
+             why);
+    return true;
+}
+
+/* The client keeps its servers for pins; they are reset before anyone
+ * else gets them. */
+static void pins_take(sw_client *c, uint32_t pins)
+{
+    if (!pins) return;
+    if ((pins & ~c->pins) && c->pool && c->pool->mode == SW_POOL_TRANSACTION) {
+        char why[200];
+        sw_pin_reasons(pins & ~c->pins, why, sizeof why);
+        sw_debug("client %s pid=%d pinned to its servers: %s", c->addr, c->pid, why);
+    }
+    c->pins |= pins;
+    sw_server *ls;
+    SW_EACH_LINK(c, m, ls) ls->session_state = true;
+    if (c->server) c->server->session_state = true;
+}
+
+/* The pins among ops[first..n), SW_PIN_UNKNOWN when the scan ran out of
+ * memory (what the statement does to the session is not known). */
+static uint32_t ops_pins(sw_sessops *ops, int first, bool *dealloc)
+{
+    uint32_t pins = ops->oom ? SW_PIN_UNKNOWN : 0;
+    ops->oom = false;
+    for (int i = first; i < ops->n; i++) {
+        if (ops->ops[i].kind == SW_SESSOP_PIN) pins |= ops->ops[i].pins;
+        if (ops->ops[i].kind == SW_SESSOP_DEALLOCATE_ALL && dealloc) *dealloc = true;
+    }
+    return pins;
+}
+
 bool sw_session_statement(sw_client *c, const char *sql, size_t len, sw_server *const *srv, int n)
 {
     int first = c->pending.n;
     if (sw_sessops_scan(sql, len, &c->pending) == 0 && !c->pending.oom) return true;
-    bool pooled = c->pool && c->pool->mode == SW_POOL_TRANSACTION;
-    uint32_t pins = 0;
-    if (c->pending.oom) {
-        /* what it does to the session is not known: the client keeps its
-         * servers, and they are reset before anyone else gets them */
-        c->pending.oom = false;
-        pins |= SW_PIN_UNKNOWN;
-    }
     bool dealloc = false;
-    for (int i = first; i < c->pending.n; i++) {
-        if (c->pending.ops[i].kind == SW_SESSOP_PIN) pins |= c->pending.ops[i].pins;
-        if (c->pending.ops[i].kind == SW_SESSOP_DEALLOCATE_ALL) dealloc = true;
-    }
-    if ((pins & ~SW_PIN_UNKNOWN) && pooled && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE &&
-        (pins & ~c->pins & ~SW_PIN_UNKNOWN)) {
-        char why[200], msg[400];
-        sw_pin_reasons(pins & ~c->pins, why, sizeof why);
-        snprintf(msg, sizeof msg,
-                 "this statement creates session state (%s) that transaction pooling cannot keep "
-                 "(pool.session_state is refuse): use a session-pooled user or database",
-                 why);
+    uint32_t pins = ops_pins(&c->pending, first, &dealloc);
+    char msg[400];
+    if (pins_refused(c, pins, msg, sizeof msg)) {
         while (c->pending.n > first) {  /* it is not sent: it does nothing */
             sw_sessop *op = &c->pending.ops[--c->pending.n];
             free(op->name);
@@ -72,17 +102,7 @@ bool sw_session_statement(sw_client *c, const char *sql, size_t len, sw_server *
         sw_local_error(c, "0A000", msg);
         return false;
     }
-    if (pins) {
-        if ((pins & ~c->pins) && pooled) {
-            char why[200];
-            sw_pin_reasons(pins & ~c->pins, why, sizeof why);
-            sw_debug("client %s pid=%d pinned to its servers: %s", c->addr, c->pid, why);
-        }
-        c->pins |= pins;
-        sw_server *ls;
-        SW_EACH_LINK(c, m, ls) ls->session_state = true;
-        if (c->server) c->server->session_state = true;
-    }
+    pins_take(c, pins);
     if (dealloc) {
         /* the servers that run it lose every prepared statement (shardwire's
          * shared ones too), and the client its names */
@@ -99,28 +119,12 @@ bool sw_session_statement(sw_client *c, const char *sql, size_t len, sw_server *
 bool sw_session_parse(sw_client *c, const char *sql, size_t len, char *msg, size_t msgsz)
 {
     sw_sessops ops = {0};
-    uint32_t pins = 0;
-    if (sw_sessops_scan(sql, len, &ops) > 0)
-        for (int i = 0; i < ops.n; i++)
-            if (ops.ops[i].kind == SW_SESSOP_PIN) pins |= ops.ops[i].pins;
-    if (ops.oom) pins |= SW_PIN_UNKNOWN;  /* not known: kept as if it pinned */
+    sw_sessops_scan(sql, len, &ops);
+    uint32_t pins = ops_pins(&ops, 0, NULL);
     sw_sessops_clear(&ops);
     free(ops.ops);
-    if (!pins || (pins & ~c->pins) == 0) return true;
-    if (c->pool && c->pool->mode == SW_POOL_TRANSACTION && sw_g.conf->session_state == SW_SESSION_STATE_REFUSE &&
-        (pins & ~c->pins & ~SW_PIN_UNKNOWN)) {
-        char why[200];
-        sw_pin_reasons(pins & ~c->pins, why, sizeof why);
-        snprintf(msg, msgsz,
-                 "this statement creates session state (%s) that transaction pooling cannot keep "
-                 "(pool.session_state is refuse): use a session-pooled user or database",
-                 why);
-        return false;
-    }
-    c->pins |= pins;
-    sw_server *ls;
-    SW_EACH_LINK(c, m, ls) ls->session_state = true;
-    if (c->server) c->server->session_state = true;
+    if (pins_refused(c, pins, msg, msgsz)) return false;
+    pins_take(c, pins);
     return true;
 }
 
@@ -132,17 +136,8 @@ void sw_settings_reported(sw_client *c, const uint8_t *body, uint32_t len)
     size_t k = 0;
     for (; name[k] && k + 1 < sizeof lname; k++) lname[k] = (char)tolower((unsigned char)name[k]);
     lname[k] = 0;
-    size_t n = (size_t)snprintf(sql, sizeof sql, "SET ");
-    n += sw_param_name_sql(sql + n, sizeof sql - n, lname);
-    n += (size_t)snprintf(sql + n, sizeof sql - n, " TO '");
-    for (const char *v = value; *v && n + 3 < sizeof sql; v++) {
-        if (*v == '\'') sql[n++] = '\'';
-        sql[n++] = *v;
-    }
-    if (n + 2 >= sizeof sql) return;  /* too long to replay exactly: the client's text stays */
-    sql[n++] = '\'';
-    sql[n] = 0;
-    if (sw_paramset_set(&c->reported, lname, sql) != 0) return;
+    if (sw_param_set_sql(sql, sizeof sql, lname, value) >= sizeof sql) return;  /* the client's text stays */
+    sw_paramset_set(&c->reported, lname, sql);
 }
 
 /* The transaction ended (ReadyForQuery 'I'): SET/RESET seen in it take

@@ -189,17 +189,16 @@ int sw_idcall_targets(sw_eval *e, int si)
 
 /* The key type of the id function of the table a call names (a constant),
  * or int8's when it is a parameter or names no such table. */
+/* The key type of the id function of the table a call names (a constant),
+ * or int8's when it is a parameter or names no such table. */
 static sw_key_type describe_key_type(sw_eval *e, const sw_idcall *c)
 {
     char tname[128];
-    if (c->table.kind == SW_VR_PARAM || sw_lit_text(e, c->table, tname, sizeof tname) != SW_LIT_OK) return SW_KEY_INT;
-    char *dot = strchr(tname, '.');
-    if (dot) *dot = '\0';
-    int ti = sw_router_table(e->r, e->p->db, dot ? tname : NULL, dot ? dot + 1 : tname);
-    const sw_conf_table *t = ti >= 0 ? &e->db->tables[ti] : NULL;
-    if (!t || t->id_function < 0 || t->id_function >= e->r->n_fns) return SW_KEY_INT;
-    const sw_conf_function *idf = &e->r->conf->functions[t->id_function];
-    return idf->source >= 0 ? e->r->conf->functions[idf->source].type : SW_KEY_INT;
+    sw_key_type kt = SW_KEY_INT;
+    if (c->table.kind != SW_VR_PARAM && sw_lit_text(e, c->table, tname, sizeof tname) == SW_LIT_OK &&
+        sw_local_id_table(e, tname, &kt))
+        return kt;
+    return SW_KEY_INT;
 }
 
 char *sw_router_describe_text(sw_router *r, const sw_plan *p)

@@ -164,27 +164,33 @@ static int set_value(sw_eval *e, const char *s)
     return e->out->local_value ? SW_ROUTE_OK : sw_eval_error(e, "53200", "out of memory");
 }
 
+const sw_conf_table *sw_local_id_table(const sw_eval *e, const char *tname, sw_key_type *key_type)
+{
+    const sw_router *r = e->r;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", tname);
+    char *dot = strchr(buf, '.');
+    if (dot) *dot = '\0';
+    int ti = sw_router_table(r, e->p->db, dot ? buf : NULL, dot ? dot + 1 : buf);
+    const sw_conf_table *t = ti >= 0 ? &e->db->tables[ti] : NULL;
+    if (!t || t->id_function < 0 || t->id_function >= r->n_fns) return NULL;
+    const sw_conf_function *idf = &r->conf->functions[t->id_function];
+    *key_type = idf->source >= 0 ? r->conf->functions[idf->source].type : SW_KEY_INT;
+    return t;
+}
+
 int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id, sw_key_type *key_type)
 {
     sw_router *r = e->r;
     char tname[128];
     if (sw_lit_text(e, table, tname, sizeof tname) != SW_LIT_OK)
         return sw_eval_error(e, "22023", "shardwire_next_id: the table name must be a text constant or parameter");
-    char *dot = strchr(tname, '.');
-    const char *schema = NULL, *name = tname;
-    if (dot) {
-        *dot = '\0';
-        schema = tname;
-        name = dot + 1;
-    }
-    int ti = sw_router_table(r, e->p->db, schema, name);
-    const sw_conf_table *t = ti >= 0 ? &e->db->tables[ti] : NULL;
-    if (dot) *dot = '.';
-    if (!t || t->id_function < 0 || t->id_function >= r->n_fns)
+    sw_key_type kt;
+    const sw_conf_table *t = sw_local_id_table(e, tname, &kt);
+    if (!t)
         return sw_eval_error(e, "22023", "shardwire_next_id: table \"%s\" has no id column with an embedded function",
                              tname);
     const sw_conf_function *idf = &r->conf->functions[t->id_function];
-    sw_key_type kt = idf->source >= 0 ? r->conf->functions[idf->source].type : SW_KEY_INT;
     if (key_type) *key_type = kt;
     sw_litbuf b;
     b.heap = NULL;

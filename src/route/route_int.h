@@ -437,6 +437,10 @@ void sw_local_comments(sw_plan *p, sw_router *r, const char *text, const sw_item
 bool sw_local_analyze(sw_actx *a, const PgQuery__Node *node);
 /* Answer a local statement into out.  Returns the status. */
 int sw_local_eval(sw_eval *e, const sw_pstmt *st);
+/* The table named tname ("schema.table" or "table") when it has an id
+ * column with an embedded function, with the type of that function's
+ * key in *key_type; else NULL. */
+const sw_conf_table *sw_local_id_table(const sw_eval *e, const char *tname, sw_key_type *key_type);
 /* Make the id of shardwire_next_id(table, key) into *id.  Status. */
 int sw_local_make_id(sw_eval *e, sw_vref table, sw_vref key, int64_t *id, sw_key_type *key_type);
 /* "shard1, shard2, shard3" into buf. */
